@@ -1,0 +1,4 @@
+//! Runs smoke tests and other commands with timeouts, whole-process-group kills and capped output
+
+#![forbid(unsafe_code)]
+#![deny(missing_docs)]
