@@ -1,0 +1,1 @@
+//! Real git repositories in temp dirs with pinned author, dates and config.

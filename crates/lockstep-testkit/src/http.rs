@@ -1,0 +1,1 @@
+//! A loopback HTTP server for registry tests.
