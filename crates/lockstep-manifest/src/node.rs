@@ -1,6 +1,7 @@
 //! A small located document tree that YAML and JSON both load into, so one typed reader
 //! serves both formats and every problem can name a line and a column.
 
+use std::borrow::Cow;
 use std::fmt;
 
 use serde::de::{self, Deserialize, Deserializer, MapAccess, SeqAccess, Visitor};
@@ -242,21 +243,63 @@ pub(crate) fn parse_yaml(text: &str) -> Result<Node, Problem> {
         Ok(YamlNode(node)) => Ok(node),
         Err(e) => {
             let pos = e.location().map(|l| loc(&l)).unwrap_or(Pos::UNKNOWN);
-            let raw = e.without_snippet().to_string();
-            let kind = if raw.contains("budget") || raw.contains("limit") {
-                ProblemKind::TooLarge
-            } else {
-                ProblemKind::Syntax
-            };
-            Err(Problem::new(pos, "", kind, clean_yaml_message(&raw)))
+            match budget_breach(&e) {
+                Some(what) => Err(Problem::new(
+                    pos,
+                    "",
+                    ProblemKind::TooLarge,
+                    format!(
+                        "rejected: {what}; a manifest this large or this nested is not accepted"
+                    ),
+                )),
+                None => Err(Problem::new(
+                    pos,
+                    "",
+                    ProblemKind::Syntax,
+                    clean_yaml_message(&e.without_snippet().to_string()),
+                )),
+            }
         }
+    }
+}
+
+/// Says which budget a YAML error breached, or `None` for an ordinary syntax error.
+fn budget_breach(e: &serde_saphyr::Error) -> Option<&'static str> {
+    use serde_saphyr::Error as E;
+    use serde_saphyr::budget::BudgetBreach as B;
+    let mut e = e;
+    while let E::WithSnippet { error, .. } | E::AliasError { error, .. } = e {
+        e = error;
+    }
+    match e {
+        E::Budget { breach, .. } => Some(match breach {
+            B::Depth { .. } => "nesting deeper than the budget allows",
+            B::Aliases { .. }
+            | B::Anchors { .. }
+            | B::AliasAnchorRatio { .. }
+            | B::RecordedAnchorEvents { .. } => "too many aliases (alias bomb protection)",
+            B::InputBytes { .. } | B::ScalarBytes { .. } => "more text than the budget allows",
+            B::Documents { .. } => "more than one YAML document",
+            _ => "more nodes than the budget allows",
+        }),
+        E::AliasReplayLimitExceeded { .. }
+        | E::AliasExpansionLimitExceeded { .. }
+        | E::AliasReplayStackDepthExceeded { .. }
+        | E::AliasReplayCounterOverflow { .. } => {
+            Some("too many alias expansions (alias bomb protection)")
+        }
+        // The scanner's own nesting guard (flow collections such as `[[[[`).
+        other if other.to_string().contains("recursion limit exceeded") => {
+            Some("nesting deeper than the budget allows")
+        }
+        _ => None,
     }
 }
 
 /// serde-saphyr appends its own location; we carry ours in fields.
 fn clean_yaml_message(raw: &str) -> String {
     let first = raw.lines().next().unwrap_or(raw).trim();
-    let trimmed = match first.rfind(" at line ") {
+    let trimmed = match first.find(" at line ") {
         Some(i) => &first[..i],
         None => first,
     };
@@ -316,7 +359,8 @@ pub(crate) fn parse_json(text: &str, max_bytes: usize) -> Result<Node, Problem> 
 /// One step of a field path.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub(crate) enum Seg {
-    Key(String),
+    /// A field; names from the format are borrowed, names from the document owned.
+    Key(Cow<'static, str>),
     Index(usize),
 }
 
@@ -341,20 +385,30 @@ pub(crate) fn render_path(path: &[Seg]) -> String {
     out
 }
 
-/// Finds where the value at `path` starts in a JSON text (or, with `key`, where its key starts).
-/// Only called for the few paths that have problems, so a plain scan is fine.
-pub(crate) fn locate_json(text: &str, path: &[Seg], at_key: bool) -> Pos {
+/// Finds where the value at `path` starts in a JSON text (or, with `at_key`, where its key
+/// starts). `occurrence` picks among repeated keys in the last mapping (0 = the first), so a
+/// duplicate is found at its second occurrence. A key that is absent is placed at the `{` of
+/// the mapping that lacks it. Only called for the few paths that have problems, so a plain scan
+/// is fine.
+pub(crate) fn locate_json(text: &str, path: &[Seg], at_key: bool, occurrence: usize) -> Pos {
     let mut s = Scanner {
         b: text.as_bytes(),
         i: 0,
     };
     s.ws();
     let mut key_start = None;
-    for seg in path {
+    let last = path.len().saturating_sub(1);
+    for (depth, seg) in path.iter().enumerate() {
         s.ws();
         match (seg, s.peek()) {
             (Seg::Key(want), Some(b'{')) => {
+                let open = s.i;
                 s.i += 1;
+                let mut skip = if at_key && depth == last {
+                    occurrence
+                } else {
+                    0
+                };
                 let mut found = false;
                 loop {
                     s.ws();
@@ -369,10 +423,13 @@ pub(crate) fn locate_json(text: &str, path: &[Seg], at_key: bool) -> Pos {
                     }
                     s.i += 1;
                     s.ws();
-                    if &k == want {
-                        key_start = Some(kstart);
-                        found = true;
-                        break;
+                    if k == &**want {
+                        if skip == 0 {
+                            key_start = Some(kstart);
+                            found = true;
+                            break;
+                        }
+                        skip -= 1;
                     }
                     if !s.skip_value() {
                         break;
@@ -385,7 +442,7 @@ pub(crate) fn locate_json(text: &str, path: &[Seg], at_key: bool) -> Pos {
                     }
                 }
                 if !found {
-                    return s.pos_of(key_start.unwrap_or(0));
+                    return s.pos_of(open);
                 }
             }
             (Seg::Index(n), Some(b'[')) => {
@@ -420,7 +477,7 @@ struct Scanner<'a> {
     i: usize,
 }
 
-impl Scanner<'_> {
+impl<'a> Scanner<'a> {
     fn peek(&self) -> Option<u8> {
         self.b.get(self.i).copied()
     }
@@ -431,7 +488,7 @@ impl Scanner<'_> {
     }
     /// Reads a string literal, returning its decoded-enough content (escapes kept simple: keys
     /// in our formats are plain ASCII).
-    fn string(&mut self) -> Option<String> {
+    fn string(&mut self) -> Option<&'a str> {
         if self.peek() != Some(b'"') {
             return None;
         }
@@ -441,7 +498,7 @@ impl Scanner<'_> {
             match c {
                 b'\\' => self.i += 2,
                 b'"' => {
-                    let raw = std::str::from_utf8(&self.b[start..self.i]).ok()?.to_owned();
+                    let raw = std::str::from_utf8(&self.b[start..self.i]).ok()?;
                     self.i += 1;
                     return Some(raw);
                 }
@@ -514,13 +571,17 @@ mod tests {
     #[test]
     fn locates_json_paths() {
         let text = "{\n  \"a\": 1,\n  \"list\": [\n    {\"x\": 1},\n    {\"y\": \"v\"}\n  ]\n}";
-        let p = |path: &[Seg], key| locate_json(text, path, key);
-        assert_eq!(p(&[Seg::Key("a".into())], false), Pos::new(2, 8));
-        assert_eq!(p(&[Seg::Key("a".into())], true), Pos::new(2, 3));
-        let y = [Seg::Key("list".into()), Seg::Index(1), Seg::Key("y".into())];
+        let p = |path: &[Seg], key| locate_json(text, path, key, 0);
+        assert_eq!(p(&[Seg::Key(Cow::Borrowed("a"))], false), Pos::new(2, 8));
+        assert_eq!(p(&[Seg::Key(Cow::Borrowed("a"))], true), Pos::new(2, 3));
+        let y = [
+            Seg::Key(Cow::Borrowed("list")),
+            Seg::Index(1),
+            Seg::Key(Cow::Borrowed("y")),
+        ];
         assert_eq!(p(&y, false), Pos::new(5, 11));
         assert_eq!(
-            p(&[Seg::Key("list".into()), Seg::Index(1)], false),
+            p(&[Seg::Key(Cow::Borrowed("list")), Seg::Index(1)], false),
             Pos::new(5, 5)
         );
     }

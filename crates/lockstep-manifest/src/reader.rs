@@ -1,5 +1,7 @@
 //! Walks a located tree into typed values, collecting every problem on the way.
 
+use std::borrow::Cow;
+
 use crate::node::{Key, Node, Seg, Value, locate_json, render_path};
 use crate::problem::{Pos, Problem, ProblemKind};
 
@@ -7,14 +9,22 @@ use crate::problem::{Pos, Problem, ProblemKind};
 struct Pending {
     path: Vec<Seg>,
     at_key: bool,
+    /// Which occurrence of the last key is meant (1 for the second of a duplicate pair).
+    occurrence: usize,
     pos: Pos,
     kind: ProblemKind,
     message: String,
 }
 
+/// At most this many problems are reported per document; the rest are counted. A broken
+/// 10,000-release index would otherwise cost a scan of the text per problem.
+pub(crate) const MAX_PROBLEMS: usize = 100;
+
 pub(crate) struct Reader {
     path: Vec<Seg>,
     pending: Vec<Pending>,
+    /// Problems found beyond [`MAX_PROBLEMS`].
+    dropped: usize,
 }
 
 impl Reader {
@@ -22,11 +32,20 @@ impl Reader {
         Reader {
             path: Vec::new(),
             pending: Vec::new(),
+            dropped: 0,
         }
     }
 
     pub fn has_problems(&self) -> bool {
         !self.pending.is_empty()
+    }
+
+    fn push(&mut self, p: Pending) {
+        if self.pending.len() < MAX_PROBLEMS {
+            self.pending.push(p);
+        } else {
+            self.dropped += 1;
+        }
     }
 
     /// Runs `f` with `seg` pushed on the path.
@@ -37,27 +56,44 @@ impl Reader {
         out
     }
 
-    pub fn key<T>(&mut self, name: &str, f: impl FnOnce(&mut Self) -> T) -> T {
-        self.at(Seg::Key(name.to_owned()), f)
+    pub fn key<T>(&mut self, name: &'static str, f: impl FnOnce(&mut Self) -> T) -> T {
+        self.at(Seg::Key(Cow::Borrowed(name)), f)
     }
 
     /// Reports a problem at the current path, at `pos` (the value's position).
     pub fn report(&mut self, pos: Pos, kind: ProblemKind, message: impl Into<String>) {
-        self.pending.push(Pending {
+        if self.pending.len() >= MAX_PROBLEMS {
+            self.dropped += 1;
+            return;
+        }
+        self.push(Pending {
             path: self.path.clone(),
             at_key: false,
+            occurrence: 0,
             pos,
             kind,
             message: message.into(),
         });
     }
 
-    fn report_key(&mut self, name: &str, pos: Pos, kind: ProblemKind, message: impl Into<String>) {
+    fn report_key(
+        &mut self,
+        name: &str,
+        occurrence: usize,
+        pos: Pos,
+        kind: ProblemKind,
+        message: impl Into<String>,
+    ) {
+        if self.pending.len() >= MAX_PROBLEMS {
+            self.dropped += 1;
+            return;
+        }
         let mut path = self.path.clone();
-        path.push(Seg::Key(name.to_owned()));
-        self.pending.push(Pending {
+        path.push(Seg::Key(Cow::Owned(name.to_owned())));
+        self.push(Pending {
             path,
             at_key: true,
+            occurrence,
             pos,
             kind,
             message: message.into(),
@@ -67,16 +103,29 @@ impl Reader {
     /// Turns pending problems into located ones. `json` is the source text when positions were
     /// not recorded while parsing.
     pub fn finish(self, json: Option<&str>) -> Vec<Problem> {
-        self.pending
+        let mut out: Vec<Problem> = self
+            .pending
             .into_iter()
             .map(|p| {
                 let pos = match (p.pos.is_known(), json) {
-                    (false, Some(text)) => locate_json(text, &p.path, p.at_key),
+                    (false, Some(text)) => locate_json(text, &p.path, p.at_key, p.occurrence),
                     _ => p.pos,
                 };
                 Problem::new(pos, render_path(&p.path), p.kind, p.message)
             })
-            .collect()
+            .collect();
+        if self.dropped > 0 {
+            out.push(Problem::new(
+                Pos::UNKNOWN,
+                "",
+                ProblemKind::TooLarge,
+                format!(
+                    "{} more problems not shown; at most {MAX_PROBLEMS} are reported",
+                    self.dropped
+                ),
+            ));
+        }
+        out
     }
 
     /// Opens a mapping, reporting duplicate keys (at their second occurrence) and keys that are
@@ -90,10 +139,24 @@ impl Reader {
             );
             return None;
         };
+        // Small mappings (every real one) are checked by a scan; large ones through a map, so a
+        // mapping with 50,000 keys is not 10^9 comparisons.
+        let mut seen: std::collections::HashMap<&str, usize> = std::collections::HashMap::new();
         for (i, (key, _)) in entries.iter().enumerate() {
-            if entries[..i].iter().any(|(k, _)| k.name == key.name) {
+            let earlier = if entries.len() <= 32 {
+                entries[..i]
+                    .iter()
+                    .filter(|(k, _)| k.name == key.name)
+                    .count()
+            } else {
+                let n = seen.entry(key.name.as_str()).or_insert(0);
+                *n += 1;
+                *n - 1
+            };
+            if earlier > 0 {
                 self.report_key(
                     &key.name,
+                    earlier,
                     key.pos,
                     ProblemKind::Duplicate,
                     format!("duplicate key `{}`; each key may appear once", key.name),
@@ -104,6 +167,7 @@ impl Reader {
                     .unwrap_or_default();
                 self.report_key(
                     &key.name,
+                    0,
                     key.pos,
                     ProblemKind::Unknown,
                     format!(
@@ -131,6 +195,7 @@ impl Reader {
         if found.is_none() {
             self.report_key(
                 name,
+                0,
                 fields.pos,
                 ProblemKind::Missing,
                 format!("missing required field `{name}` ({what})"),
@@ -230,25 +295,33 @@ impl Reader {
 
     /// One of a fixed set of lowercase words.
     pub fn choice<T: Copy>(&mut self, node: &Node, choices: &[(&str, T)]) -> Option<T> {
-        let names: Vec<&str> = choices.iter().map(|(n, _)| *n).collect();
-        let s = self.string(node, &format!("one of {}", names.join(", ")))?;
-        match choices.iter().find(|(n, _)| *n == s) {
-            Some((_, v)) => Some(*v),
-            None => {
-                self.report(
-                    node.pos,
-                    ProblemKind::Value,
-                    format!(
-                        "\"{s}\" is not accepted; expected one of {}",
-                        names.join(", ")
-                    ),
-                );
-                None
+        if let Value::Str(s) = &node.value {
+            if let Some((_, v)) = choices.iter().find(|(n, _)| n == s) {
+                return Some(*v);
             }
         }
+        let names: Vec<&str> = choices.iter().map(|(n, _)| *n).collect();
+        let s = self.string(node, &format!("one of {}", names.join(", ")))?;
+        let hint = suggest(&s, &names)
+            .map(|n| format!("did you mean `{n}`? "))
+            .unwrap_or_default();
+        self.report(
+            node.pos,
+            ProblemKind::Value,
+            format!(
+                "\"{s}\" is not accepted; {hint}expected one of {}",
+                names.join(", ")
+            ),
+        );
+        None
     }
 
     pub fn semver(&mut self, node: &Node, what: &str) -> Option<semver::Version> {
+        if let Value::Str(s) = &node.value {
+            if let Ok(v) = semver::Version::parse(s) {
+                return Some(v);
+            }
+        }
         let s = self.string(node, what)?;
         match semver::Version::parse(s.trim()) {
             Ok(v) => Some(v),
@@ -281,6 +354,9 @@ impl<'n> Fields<'n> {
 
 /// The accepted name closest to a misspelt one, if any is close.
 fn suggest<'a>(name: &str, accepted: &[&'a str]) -> Option<&'a str> {
+    if name.len() > 64 {
+        return None;
+    }
     accepted
         .iter()
         .map(|a| (edit_distance(name, a), *a))

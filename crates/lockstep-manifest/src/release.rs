@@ -133,8 +133,8 @@ impl Artifact {
     }
 }
 
-const INDEX: &[&str] = &["schema", "releases"];
-const RELEASE: &[&str] = &[
+pub(crate) const INDEX: &[&str] = &["schema", "releases"];
+pub(crate) const RELEASE: &[&str] = &[
     "version",
     "channel",
     "contracts_version",
@@ -147,14 +147,8 @@ const RELEASE: &[&str] = &[
     "migration_guide_url",
     "artifacts",
 ];
-const CHANGELOG: &[&str] = &["breaking", "features", "fixes"];
-const ARTIFACT: &[&str] = &["name", "url", "sha256", "size"];
-const CHANNELS: [(&str, Channel); 4] = [
-    ("stable", Channel::Stable),
-    ("beta", Channel::Beta),
-    ("lts", Channel::Lts),
-    ("canary", Channel::Canary),
-];
+pub(crate) const CHANGELOG: &[&str] = &["breaking", "features", "fixes"];
+pub(crate) const ARTIFACT: &[&str] = &["name", "url", "sha256", "size"];
 
 impl ReleaseIndex {
     /// Parses and validates a release index from JSON text, reporting every problem found.
@@ -256,7 +250,7 @@ fn read_release(r: &mut Reader, n: &Node) -> Option<Release> {
         .and_then(|n| r.key("version", |r| r.semver(n, "a SemVer version")));
     let channel = r
         .required(&f, "channel", "stable, beta, lts or canary")
-        .and_then(|n| r.key("channel", |r| r.choice(n, &CHANNELS)));
+        .and_then(|n| r.key("channel", |r| r.choice(n, &Channel::CHOICES)));
     let contracts_version = r
         .required(&f, "contracts_version", "the contracts version")
         .and_then(|n| r.key("contracts_version", |r| r.semver(n, "a SemVer version")));
@@ -294,9 +288,10 @@ fn read_release(r: &mut Reader, n: &Node) -> Option<Release> {
     let deprecated_capabilities = r.key("deprecated_capabilities", |r| {
         r.string_list(f.get("deprecated_capabilities"), "capability names")
     });
+    // `?` on the optional objects comes last, so a bad changelog does not hide later problems.
     let changelog = match f.get("changelog") {
-        None => Changelog::default(),
-        Some(n) if n.value == Value::Null => Changelog::default(),
+        None => Some(Changelog::default()),
+        Some(n) if n.value == Value::Null => Some(Changelog::default()),
         Some(n) => r.key("changelog", |r| {
             let c = r.fields(n, CHANGELOG)?;
             Some(Changelog {
@@ -304,7 +299,7 @@ fn read_release(r: &mut Reader, n: &Node) -> Option<Release> {
                 features: r.key("features", |r| r.string_list(c.get("features"), "entries")),
                 fixes: r.key("fixes", |r| r.string_list(c.get("fixes"), "entries")),
             })
-        })?,
+        }),
     };
     let migration_notes = r.key("migration_notes", |r| {
         r.optional_string(f.get("migration_notes"), "text")
@@ -313,8 +308,8 @@ fn read_release(r: &mut Reader, n: &Node) -> Option<Release> {
         r.optional_string(f.get("migration_guide_url"), "a URL")
     });
     let artifacts = match f.get("artifacts") {
-        None => Vec::new(),
-        Some(n) => r.key("artifacts", |r| read_artifacts(r, n))?,
+        None => Some(Vec::new()),
+        Some(n) => r.key("artifacts", |r| read_artifacts(r, n)),
     };
     Some(Release {
         version: version?,
@@ -324,10 +319,10 @@ fn read_release(r: &mut Reader, n: &Node) -> Option<Release> {
         commit,
         capabilities,
         deprecated_capabilities,
-        changelog,
+        changelog: changelog?,
         migration_notes,
         migration_guide_url,
-        artifacts,
+        artifacts: artifacts?,
     })
 }
 

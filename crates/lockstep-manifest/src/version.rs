@@ -31,6 +31,14 @@ impl Channel {
         Channel::Canary,
     ];
 
+    /// Every channel with its name, in the order messages list them.
+    pub(crate) const CHOICES: [(&'static str, Channel); 4] = [
+        ("stable", Channel::Stable),
+        ("beta", Channel::Beta),
+        ("lts", Channel::Lts),
+        ("canary", Channel::Canary),
+    ];
+
     /// The channel's name as written in files.
     pub const fn as_str(self) -> &'static str {
         match self {

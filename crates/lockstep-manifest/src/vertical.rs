@@ -124,7 +124,7 @@ pub struct SmokeTests {
     pub command: Vec<String>,
 }
 
-const TOP: &[&str] = &[
+pub(crate) const TOP: &[&str] = &[
     "domain_name",
     "domain_version",
     "status",
@@ -133,7 +133,7 @@ const TOP: &[&str] = &[
     "core",
     "smoke_tests",
 ];
-const COMPAT: &[&str] = &[
+pub(crate) const COMPAT: &[&str] = &[
     "min_core_version",
     "max_core_version",
     "contracts_major",
@@ -141,16 +141,18 @@ const COMPAT: &[&str] = &[
     "smoke_tests_timeout",
     "required_capabilities",
 ];
-const OWNERSHIP: &[&str] = &["team", "tech_lead", "contact"];
-const CORE: &[&str] = &["mode", "file", "dependency", "registry"];
-const SMOKE: &[&str] = &["command"];
+pub(crate) const OWNERSHIP: &[&str] = &["team", "tech_lead", "contact"];
+pub(crate) const CORE: &[&str] = &["mode", "file", "dependency", "registry"];
+pub(crate) const SMOKE: &[&str] = &["command"];
 
-const CHANNELS: [(&str, Channel); 4] = [
-    ("stable", Channel::Stable),
-    ("beta", Channel::Beta),
-    ("lts", Channel::Lts),
-    ("canary", Channel::Canary),
+pub(crate) const STATUSES: [(&str, VerticalStatus); 3] = [
+    ("active", VerticalStatus::Active),
+    ("deprecated", VerticalStatus::Deprecated),
+    ("experimental", VerticalStatus::Experimental),
 ];
+pub(crate) const CORE_MODES: [&str; 2] = ["pin", "checkout"];
+/// The files a `mode: pin` may name (the last path component).
+pub(crate) const PIN_FILES: [&str; 3] = ["Cargo.toml", "package.json", "pyproject.toml"];
 
 impl VerticalManifest {
     /// Parses and validates a manifest from YAML text, reporting every problem found.
@@ -250,18 +252,7 @@ fn read_manifest(r: &mut Reader, root: &Node) -> Option<VerticalManifest> {
         .and_then(|n| r.key("domain_version", |r| r.string(n, "a version such as 1.0.0")));
     let status = r
         .required(&f, "status", "active, deprecated or experimental")
-        .and_then(|n| {
-            r.key("status", |r| {
-                r.choice(
-                    n,
-                    &[
-                        ("active", VerticalStatus::Active),
-                        ("deprecated", VerticalStatus::Deprecated),
-                        ("experimental", VerticalStatus::Experimental),
-                    ],
-                )
-            })
-        });
+        .and_then(|n| r.key("status", |r| r.choice(n, &STATUSES)));
     let compatibility = r
         .required(
             &f,
@@ -272,22 +263,22 @@ fn read_manifest(r: &mut Reader, root: &Node) -> Option<VerticalManifest> {
     let ownership = r
         .required(&f, "ownership", "a mapping with team, tech_lead, contact")
         .and_then(|n| r.key("ownership", |r| read_ownership(r, n)));
-    let core = match f.get("core") {
-        None => None,
-        Some(n) => Some(r.key("core", |r| read_core(r, n))?),
-    };
-    let smoke_tests = match f.get("smoke_tests") {
-        None => None,
-        Some(n) => Some(r.key("smoke_tests", |r| read_smoke(r, n))?),
-    };
+    // Optional sections: `Some(None)` is absent, `None` is present but wrong. The `?` comes
+    // last so a bad `core` does not hide problems in `smoke_tests`.
+    let core = f
+        .get("core")
+        .map_or(Some(None), |n| r.key("core", |r| read_core(r, n)).map(Some));
+    let smoke_tests = f.get("smoke_tests").map_or(Some(None), |n| {
+        r.key("smoke_tests", |r| read_smoke(r, n)).map(Some)
+    });
     Some(VerticalManifest {
         domain_name: domain_name?,
         domain_version: domain_version?,
         status: status?,
         compatibility: compatibility?,
         ownership: ownership?,
-        core,
-        smoke_tests,
+        core: core?,
+        smoke_tests: smoke_tests?,
     })
 }
 
@@ -344,7 +335,7 @@ fn read_compat(r: &mut Reader, n: &Node) -> Option<Compatibility> {
         .map(|i| i as u64);
     let update_channel = match f.get("update_channel") {
         None => Some(Channel::Stable),
-        Some(n) => r.key("update_channel", |r| r.choice(n, &CHANNELS)),
+        Some(n) => r.key("update_channel", |r| r.choice(n, &Channel::CHOICES)),
     };
     let (lo, hi) = SMOKE_TESTS_TIMEOUT_RANGE;
     let smoke_tests_timeout = match f.get("smoke_tests_timeout") {
@@ -430,7 +421,7 @@ fn read_core(r: &mut Reader, n: &Node) -> Option<CoreSource> {
     let mode = match f.get("mode") {
         None => None,
         Some(n) => Some(r.key("mode", |r| {
-            r.choice(n, &[("pin", M::Pin), ("checkout", M::Checkout)])
+            r.choice(n, &[(CORE_MODES[0], M::Pin), (CORE_MODES[1], M::Checkout)])
         })?),
     };
     let mode = match mode {
@@ -441,7 +432,7 @@ fn read_core(r: &mut Reader, n: &Node) -> Option<CoreSource> {
                     r.key("file", |r| {
                         let s = r.string(n, "a path relative to the manifest")?;
                         let name = s.rsplit('/').next().unwrap_or(&s);
-                        if ["Cargo.toml", "package.json", "pyproject.toml"].contains(&name) {
+                        if PIN_FILES.contains(&name) {
                             Some(s)
                         } else {
                             r.report(
