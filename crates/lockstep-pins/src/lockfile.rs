@@ -1,0 +1,144 @@
+//! Lockfile knowledge as data: which file each ecosystem locks into, which
+//! tool regenerates it and with which arguments. This crate runs nothing.
+
+use std::fmt;
+
+use crate::{Ecosystem, Error, PinValue, python};
+
+/// The tool that owns a manifest's lockfile.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum LockTool {
+    /// `cargo`, writing `Cargo.lock` (at the workspace root for a member).
+    Cargo,
+    /// `npm`, writing `package-lock.json`.
+    Npm,
+    /// `uv`, writing `uv.lock`.
+    Uv,
+    /// `poetry` (2.x), writing `poetry.lock`.
+    Poetry,
+}
+
+impl LockTool {
+    /// The tool for a manifest. For `pyproject.toml`, a `[tool.uv]` table
+    /// means uv; otherwise a `[tool.poetry]` table or a Poetry build backend
+    /// means Poetry; anything else is taken to be uv.
+    pub fn for_manifest(ecosystem: Ecosystem, text: &str) -> Result<LockTool, Error> {
+        Ok(match ecosystem {
+            Ecosystem::Cargo => LockTool::Cargo,
+            Ecosystem::Npm => LockTool::Npm,
+            Ecosystem::Python if python::uses_poetry(text)? => LockTool::Poetry,
+            Ecosystem::Python => LockTool::Uv,
+        })
+    }
+
+    /// The binary that must be on `PATH` to regenerate the lockfile.
+    pub fn program(self) -> &'static str {
+        match self {
+            LockTool::Cargo => "cargo",
+            LockTool::Npm => "npm",
+            LockTool::Uv => "uv",
+            LockTool::Poetry => "poetry",
+        }
+    }
+
+    /// The lockfile's name.
+    pub fn lockfile_name(self) -> &'static str {
+        match self {
+            LockTool::Cargo => "Cargo.lock",
+            LockTool::Npm => "package-lock.json",
+            LockTool::Uv => "uv.lock",
+            LockTool::Poetry => "poetry.lock",
+        }
+    }
+
+    /// The command that brings the lockfile in line after `dependency`'s pin
+    /// was changed to `new`, run in the manifest's directory.
+    ///
+    /// `resolved` is the exact version the lockfile should hold, when the
+    /// caller knows it (the upstream's new release).
+    ///
+    /// - Cargo, version requirement: `cargo update -p NAME --precise VERSION`
+    ///   when `resolved` is given, so the lockfile holds exactly the released
+    ///   version; `cargo update -p NAME` otherwise.
+    /// - Cargo, git tag or rev: `cargo update -p NAME`. Cargo's `--precise`
+    ///   means a commit for git sources, which the manifest's new tag or rev
+    ///   already names, so it is not passed.
+    /// - npm: `npm install --package-lock-only` (updates the lock without
+    ///   touching `node_modules` or running scripts).
+    /// - uv: `uv lock`; Poetry: `poetry lock` (Poetry 2 keeps other locked
+    ///   versions; Poetry 1 needs `--no-update` and is not supported).
+    pub fn after_pin_change(self, dependency: &str, new: &PinValue, resolved: Option<&str>) -> Command {
+        match (self, new, resolved) {
+            (LockTool::Cargo, PinValue::Version(_), Some(version)) => {
+                Command::new(self, ["update", "-p", dependency, "--precise", version])
+            }
+            (LockTool::Cargo, _, _) => Command::new(self, ["update", "-p", dependency]),
+            _ => self.regenerate(),
+        }
+    }
+
+    /// The command that records a changed package version in the lockfile,
+    /// or `None` when the lockfile does not hold it (`poetry.lock`).
+    /// Cargo: `cargo update --workspace`, which touches only workspace members.
+    pub fn after_version_change(self) -> Option<Command> {
+        match self {
+            LockTool::Cargo => Some(Command::new(self, ["update", "--workspace"])),
+            LockTool::Poetry => None,
+            _ => Some(self.regenerate()),
+        }
+    }
+
+    fn regenerate(self) -> Command {
+        match self {
+            LockTool::Npm => Command::new(self, ["install", "--package-lock-only"]),
+            LockTool::Poetry | LockTool::Uv => Command::new(self, ["lock"]),
+            LockTool::Cargo => Command::new(self, ["update", "--workspace"]),
+        }
+    }
+}
+
+impl fmt::Display for LockTool {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.program())
+    }
+}
+
+/// A command to run, as data: a program and its arguments, no shell.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub struct Command {
+    /// The binary, looked up on `PATH` (see [`LockTool::program`]).
+    pub program: &'static str,
+    /// Its arguments, one per element.
+    pub args: Vec<String>,
+}
+
+impl Command {
+    fn new<const N: usize>(tool: LockTool, args: [&str; N]) -> Command {
+        Command {
+            program: tool.program(),
+            args: args.iter().map(|a| (*a).to_owned()).collect(),
+        }
+    }
+}
+
+impl fmt::Display for Command {
+    /// The command as a user would type it in a POSIX shell, quoting
+    /// arguments that need it.
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.program)?;
+        for arg in &self.args {
+            let plain = !arg.is_empty()
+                && arg
+                    .chars()
+                    .all(|c| c.is_ascii_alphanumeric() || "-_.,/:@=+^~".contains(c));
+            if plain {
+                write!(f, " {arg}")?;
+            } else {
+                write!(f, " '{}'", arg.replace('\'', r"'\''"))?;
+            }
+        }
+        Ok(())
+    }
+}
