@@ -1,0 +1,3 @@
+//! Integration tests for the lockstep command line and the workspace's structure.
+
+mod layers;
