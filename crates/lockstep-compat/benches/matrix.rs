@@ -155,8 +155,21 @@ fn verticals(rng: &mut Rng, caps: &[Capability]) -> Vec<RawVertical> {
             8 => format!("{b}.{}.x", m + rng.below(20 - m)),
             _ => "*".to_owned(),
         };
+        // A vertical needs capabilities that were live when it was written (at its minimum),
+        // and now and then one that its range never offered.
+        let t = a * 20 + m;
+        let live: Vec<&Capability> = caps
+            .iter()
+            .filter(|c| c.intro <= t && t < c.removed)
+            .collect();
         let required = (0..rng.below(6))
-            .map(|_| caps[rng.below(caps.len() as u64) as usize].name.clone())
+            .map(|_| {
+                if live.is_empty() || rng.chance(5) {
+                    caps[rng.below(caps.len() as u64) as usize].name.clone()
+                } else {
+                    live[rng.below(live.len() as u64) as usize].name.clone()
+                }
+            })
             .collect::<BTreeSet<_>>()
             .into_iter()
             .collect();
@@ -363,6 +376,12 @@ fn main() {
             Status::Blocked => 2,
         }] += 1;
     }
+    let mut by_code = [0usize; ReasonCode::ALL.len()];
+    for c in matrix.cells() {
+        for code in c.iter() {
+            by_code[code as usize] += 1;
+        }
+    }
     let per_check = ns_per(prepared, checks);
     let ok = |pass: bool| if pass { "ok" } else { "MISSED" };
 
@@ -384,6 +403,12 @@ fn main() {
         tally[1],
         tally[2]
     );
+    let codes_line: Vec<String> = ReasonCode::ALL
+        .iter()
+        .zip(by_code)
+        .map(|(c, n)| format!("{c} {n}"))
+        .collect();
+    println!("  codes: {}", codes_line.join(", "));
     println!(
         "  prepared  Matrix::new (incl. preparation): median {:.2} ms (min {:.2} ms, {RUNS} runs) = {:.2} ns/check   [< 50 ms: {}, < 50 ns/check: {}]",
         ms(prepared),

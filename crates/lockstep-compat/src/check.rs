@@ -197,10 +197,11 @@ impl Checker {
                 ),
                 ReasonCode::OutsideSupportWindow => {
                     if let Some((lag, newest)) = self.window_lag(v) {
+                        let versions = if lag == 1 { "version" } else { "versions" };
                         push(
                             code,
                             format!(
-                                "core {v} is {lag} minor versions behind {newest}, the newest {}.x release; the support window is {}",
+                                "core {v} is {lag} minor {versions} behind {newest}, the newest {}.x release; the support window is {}",
                                 v.major, self.policy.support_window
                             ),
                         );

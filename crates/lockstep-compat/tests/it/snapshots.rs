@@ -80,3 +80,20 @@ fn compatible_json() {
     }
     "#);
 }
+
+/// The support-window message counts minors in plain English.
+#[test]
+fn support_window_message() {
+    let m = vertical("*", "*").channel("canary").build();
+    let landscape = [release("1.4.0").build(), release("1.5.0").build()];
+    let checker = Checker::new(&landscape, Policy::with_support_window(0));
+    let text = |v: &str| checker.check(&release(v).build(), &m).to_string();
+    insta::assert_snapshot!(text("1.4.0"), @r"
+    compatible_with_warnings
+      - warns [outside_support_window] core 1.4.0 is 1 minor version behind 1.5.0, the newest 1.x release; the support window is 0
+    ");
+    insta::assert_snapshot!(text("1.2.0"), @r"
+    compatible_with_warnings
+      - warns [outside_support_window] core 1.2.0 is 3 minor versions behind 1.5.0, the newest 1.x release; the support window is 0
+    ");
+}
