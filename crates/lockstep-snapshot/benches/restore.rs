@@ -1,0 +1,2 @@
+//! Placeholder, replaced by the restore benchmark.
+fn main() {}
