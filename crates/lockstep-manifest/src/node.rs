@@ -243,28 +243,39 @@ pub(crate) fn parse_yaml(text: &str) -> Result<Node, Problem> {
         Ok(YamlNode(node)) => Ok(node),
         Err(e) => {
             let pos = e.location().map(|l| loc(&l)).unwrap_or(Pos::UNKNOWN);
-            match budget_breach(&e) {
-                Some(what) => Err(Problem::new(
-                    pos,
-                    "",
+            let (kind, message) = match classify(&e) {
+                Breach::Documents => (
+                    ProblemKind::Syntax,
+                    "not valid YAML: more than one document; a manifest is a single YAML document"
+                        .to_owned(),
+                ),
+                Breach::Budget(what) => (
                     ProblemKind::TooLarge,
                     format!(
                         "rejected: {what}; a manifest this large or this nested is not accepted"
                     ),
-                )),
-                None => Err(Problem::new(
-                    pos,
-                    "",
+                ),
+                Breach::None => (
                     ProblemKind::Syntax,
                     clean_yaml_message(&e.without_snippet().to_string()),
-                )),
-            }
+                ),
+            };
+            Err(Problem::new(pos, "", kind, message))
         }
     }
 }
 
-/// Says which budget a YAML error breached, or `None` for an ordinary syntax error.
-fn budget_breach(e: &serde_saphyr::Error) -> Option<&'static str> {
+/// What stopped the YAML reader.
+enum Breach {
+    /// An ordinary syntax error.
+    None,
+    /// A second `---` document.
+    Documents,
+    /// A size, nesting or alias budget, described.
+    Budget(&'static str),
+}
+
+fn classify(e: &serde_saphyr::Error) -> Breach {
     use serde_saphyr::Error as E;
     use serde_saphyr::budget::BudgetBreach as B;
     let mut e = e;
@@ -272,27 +283,31 @@ fn budget_breach(e: &serde_saphyr::Error) -> Option<&'static str> {
         e = error;
     }
     match e {
-        E::Budget { breach, .. } => Some(match breach {
+        E::MultipleDocuments { .. }
+        | E::Budget {
+            breach: B::Documents { .. },
+            ..
+        } => Breach::Documents,
+        E::Budget { breach, .. } => Breach::Budget(match breach {
             B::Depth { .. } => "nesting deeper than the budget allows",
             B::Aliases { .. }
             | B::Anchors { .. }
             | B::AliasAnchorRatio { .. }
             | B::RecordedAnchorEvents { .. } => "too many aliases (alias bomb protection)",
             B::InputBytes { .. } | B::ScalarBytes { .. } => "more text than the budget allows",
-            B::Documents { .. } => "more than one YAML document",
             _ => "more nodes than the budget allows",
         }),
         E::AliasReplayLimitExceeded { .. }
         | E::AliasExpansionLimitExceeded { .. }
         | E::AliasReplayStackDepthExceeded { .. }
         | E::AliasReplayCounterOverflow { .. } => {
-            Some("too many alias expansions (alias bomb protection)")
+            Breach::Budget("too many alias expansions (alias bomb protection)")
         }
         // The scanner's own nesting guard (flow collections such as `[[[[`).
         other if other.to_string().contains("recursion limit exceeded") => {
-            Some("nesting deeper than the budget allows")
+            Breach::Budget("nesting deeper than the budget allows")
         }
-        _ => None,
+        _ => Breach::None,
     }
 }
 
@@ -307,6 +322,10 @@ fn clean_yaml_message(raw: &str) -> String {
     if let Some(c) = s.get(..1) {
         let lower = c.to_lowercase();
         s.replace_range(..1, &lower);
+    }
+    if s.contains("anchor or alias") {
+        // `max_core_version: *` is the likeliest way to get here.
+        s.push_str("; a bare `*` starts an alias in YAML, quote it: \"*\"");
     }
     format!("not valid YAML: {s}")
 }

@@ -215,8 +215,19 @@ impl Reader {
                 );
                 None
             }
-            // A YAML plain scalar such as `1.0` arrives as a number: keep its spelling if exact.
+            // A YAML plain scalar such as `12` arrives as a number: its spelling is exact.
             Value::Int(i) => Some(i.to_string()),
+            // `1.10` arrives as 1.1: the spelling is lost, so ask for quotes.
+            Value::Float(f) => {
+                self.report(
+                    node.pos,
+                    ProblemKind::Type,
+                    format!(
+                        "expected {what}, found the number {f}; write it in quotes if it is text"
+                    ),
+                );
+                None
+            }
             other => {
                 self.report(
                     node.pos,
@@ -251,9 +262,15 @@ impl Reader {
                 self.report(
                     node.pos,
                     ProblemKind::Type,
-                    format!(
-                        "expected {what} as a number, found the string \"{s}\"; remove the quotes"
-                    ),
+                    format!("expected {what}, found the string \"{s}\"; remove the quotes"),
+                );
+                None
+            }
+            Value::Float(f) => {
+                self.report(
+                    node.pos,
+                    ProblemKind::Type,
+                    format!("expected {what}, found the fraction {f}"),
                 );
                 None
             }

@@ -147,6 +147,7 @@ pub(crate) const RELEASE: &[&str] = &[
     "migration_guide_url",
     "artifacts",
 ];
+pub(crate) const RELEASE_REQUIRED: &[&str] = &["version", "channel", "contracts_version"];
 pub(crate) const CHANGELOG: &[&str] = &["breaking", "features", "fixes"];
 pub(crate) const ARTIFACT: &[&str] = &["name", "url", "sha256", "size"];
 

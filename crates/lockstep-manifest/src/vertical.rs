@@ -133,6 +133,13 @@ pub(crate) const TOP: &[&str] = &[
     "core",
     "smoke_tests",
 ];
+pub(crate) const TOP_REQUIRED: &[&str] = &[
+    "domain_name",
+    "domain_version",
+    "status",
+    "compatibility",
+    "ownership",
+];
 pub(crate) const COMPAT: &[&str] = &[
     "min_core_version",
     "max_core_version",
@@ -141,7 +148,10 @@ pub(crate) const COMPAT: &[&str] = &[
     "smoke_tests_timeout",
     "required_capabilities",
 ];
+pub(crate) const COMPAT_REQUIRED: &[&str] =
+    &["min_core_version", "max_core_version", "contracts_major"];
 pub(crate) const OWNERSHIP: &[&str] = &["team", "tech_lead", "contact"];
+pub(crate) const OWNERSHIP_REQUIRED: &[&str] = OWNERSHIP;
 pub(crate) const CORE: &[&str] = &["mode", "file", "dependency", "registry"];
 pub(crate) const SMOKE: &[&str] = &["command"];
 
@@ -182,7 +192,7 @@ impl VerticalManifest {
     /// value. Comments and layout of the original are not kept.
     pub fn to_yaml(&self) -> String {
         let mut out = String::new();
-        let q = |s: &str| serde_json::to_string(s).expect("a string always serialises");
+        let q = yaml_quote;
         let _ = writeln!(out, "domain_name: {}", q(&self.domain_name));
         let _ = writeln!(out, "domain_version: {}", q(&self.domain_version));
         let _ = writeln!(out, "status: {}", self.status.as_str());
@@ -240,6 +250,34 @@ impl VerticalManifest {
         }
         out
     }
+}
+
+/// A YAML double-quoted scalar: printable characters as they are, everything else escaped, so
+/// the text reads back to the same string (YAML would fold a raw U+2028 or NEL, for one).
+fn yaml_quote(s: &str) -> String {
+    let mut out = String::with_capacity(s.len() + 2);
+    out.push('"');
+    for c in s.chars() {
+        match c {
+            '"' => out.push_str("\\\""),
+            '\\' => out.push_str("\\\\"),
+            '\n' => out.push_str("\\n"),
+            '\t' => out.push_str("\\t"),
+            ' '..='~' | '\u{a0}'..='\u{d7ff}' | '\u{e000}'..='\u{fffd}' | '\u{10000}'..
+                if !matches!(c, '\u{2028}' | '\u{2029}' | '\u{feff}') =>
+            {
+                out.push(c)
+            }
+            c if u32::from(c) <= 0xffff => {
+                let _ = write!(out, "\\u{:04x}", u32::from(c));
+            }
+            c => {
+                let _ = write!(out, "\\U{:08x}", u32::from(c));
+            }
+        }
+    }
+    out.push('"');
+    out
 }
 
 fn read_manifest(r: &mut Reader, root: &Node) -> Option<VerticalManifest> {
