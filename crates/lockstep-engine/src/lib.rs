@@ -1,4 +1,47 @@
-//! The lockstep workflows other tools embed: the release gate, update checks, and (later) the upgrade transaction and cascade executor
+//! The lockstep workflows other tools embed.
+//!
+//! Each workflow is a module with its own error type: [`gate`] (the CI release gate across
+//! verticals), [`update`] (which newer releases a vertical's channel sees, with verdicts), over
+//! shared mechanisms: [`workspace`] (finding a vertical, its work tree and registry),
+//! [`current`] (which core version a vertical is on) and [`registry`] (loading releases).
+//!
+//! The engine composes the adapters (`lockstep-registry`, and for later workflows the
+//! snapshot, smoke and audit crates) with the pure planners (`lockstep-compat`). It knows
+//! nothing of terminals: rendering and exit codes belong to the command line.
+//!
+//! # Limitations
+//!
+//! - The upgrade transaction and the release cascade are not in this crate yet.
+//!
+//! ## Examples
+//!
+//! ```
+//! use lockstep_engine::update;
+//! use lockstep_compat::Policy;
+//! use lockstep_manifest::{ReleaseIndex, VerticalManifest};
+//!
+//! let index = ReleaseIndex::parse(r#"{"schema": 1, "releases": [
+//!   {"version": "1.1.0", "channel": "stable", "contracts_version": "1.0.0"},
+//!   {"version": "1.2.0-beta.1", "channel": "beta", "contracts_version": "1.0.0"}
+//! ]}"#).unwrap();
+//! let manifest = VerticalManifest::parse("\
+//! domain_name: finance
+//! domain_version: 1.0.0
+//! status: active
+//! compatibility: {min_core_version: 1.0.0, max_core_version: 1.x.x, contracts_major: 1}
+//! ownership: {team: payments, tech_lead: Ada, contact: ada@example.com}
+//! ").unwrap();
+//! let current = semver::Version::new(1, 0, 0);
+//! let report = update::report(&manifest, &current, None, &index.releases, Policy::default());
+//! assert_eq!(report.latest.unwrap().version, "1.1.0"); // stable does not see the beta
+//! ```
 
 #![forbid(unsafe_code)]
 #![deny(missing_docs)]
+
+pub mod current;
+pub mod gate;
+mod git;
+pub mod registry;
+pub mod update;
+pub mod workspace;

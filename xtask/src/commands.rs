@@ -1,0 +1,530 @@
+//! One function per command: call the engine, render, choose the exit code.
+
+use std::path::{Path, PathBuf};
+
+use lockstep_compat::Policy;
+use lockstep_engine::{current, gate, registry, update, workspace};
+use lockstep_manifest::{DocumentKind, Problem, Release, ReleaseIndex, VerticalManifest};
+use serde::Serialize;
+
+use crate::cli::{Command, Target};
+use crate::out::{BOLD, DIM, Failure, GREEN, Out, RED, Table, paint, verdict_style};
+
+pub fn run(command: Command, out: &Out) -> Result<u8, Failure> {
+    let cwd = std::env::current_dir()
+        .map_err(|e| Failure::input("io", format!("cannot read the current directory: {e}")))?;
+    match command {
+        Command::Validate { paths, .. } => validate(&cwd, paths, out),
+        Command::Status { target, .. } => status(&cwd, &target, None, false, true, out),
+        Command::Update {
+            target,
+            channel,
+            exit_code,
+            ..
+        } => status(&cwd, &target, channel, exit_code, false, out),
+        Command::Gate {
+            version,
+            verticals,
+            registry,
+            release,
+            report,
+            ..
+        } => gate_cmd(
+            &cwd,
+            &version,
+            &verticals,
+            registry.as_deref(),
+            release.as_deref(),
+            report.as_deref(),
+            out,
+        ),
+    }
+}
+
+fn env(name: &str) -> Option<String> {
+    std::env::var(name).ok().filter(|s| !s.is_empty())
+}
+
+fn problems_text(path: &Path, problems: &[Problem]) -> String {
+    problems
+        .iter()
+        .map(|p| {
+            let at = if p.line > 0 {
+                format!("{}:{}:{}", path.display(), p.line, p.column)
+            } else {
+                path.display().to_string()
+            };
+            let field = if p.field.is_empty() {
+                String::new()
+            } else {
+                format!("{}: ", p.field)
+            };
+            format!("  {at}: {field}{}", p.message)
+        })
+        .collect::<Vec<_>>()
+        .join("\n")
+}
+
+fn workspace_failure(e: workspace::Error) -> Failure {
+    let kind = e.kind();
+    match e {
+        workspace::Error::Invalid { path, invalid } => Failure::input(
+            kind,
+            format!(
+                "{} is not a valid vertical manifest ({} problem{}):\n{}\nrun `lockstep validate {}` after fixing it",
+                path.display(),
+                invalid.problems.len(),
+                if invalid.problems.len() == 1 { "" } else { "s" },
+                problems_text(&path, &invalid.problems),
+                path.display()
+            ),
+        ),
+        other => Failure::input(kind, other.to_string()),
+    }
+}
+
+fn registry_failure(spec: &str, e: &registry::Error) -> Failure {
+    Failure::input("registry", format!("cannot read registry {spec}: {e}"))
+}
+
+// ---------------------------------------------------------------------------------------------
+// validate
+
+#[derive(Serialize)]
+struct ValidateReport {
+    schema: &'static str,
+    valid: bool,
+    files: Vec<ValidatedFile>,
+}
+
+#[derive(Serialize)]
+struct ValidatedFile {
+    path: String,
+    kind: &'static str,
+    valid: bool,
+    problems: Vec<JsonProblem>,
+}
+
+#[derive(Serialize)]
+struct JsonProblem {
+    line: usize,
+    column: usize,
+    field: String,
+    message: String,
+}
+
+fn validate(cwd: &Path, paths: Vec<PathBuf>, out: &Out) -> Result<u8, Failure> {
+    let paths = if paths.is_empty() {
+        vec![
+            workspace::find_manifest(cwd)
+                .map_err(|e| Failure::input("manifest_not_found", e.to_string()))?,
+        ]
+    } else {
+        paths
+    };
+    let mut files = Vec::new();
+    for given in paths {
+        let path = resolve_dir(&given);
+        let text = std::fs::read_to_string(&path)
+            .map_err(|e| Failure::input("io", format!("cannot read {}: {e}", path.display())))?;
+        let (kind, result) = match lockstep_manifest::detect_kind(&text) {
+            DocumentKind::ReleaseIndex => ("release_index", ReleaseIndex::parse(&text).map(drop)),
+            DocumentKind::Release => ("release", Release::parse_json(&text).map(drop)),
+            DocumentKind::VerticalManifest => (
+                "vertical_manifest",
+                VerticalManifest::parse(&text).map(drop),
+            ),
+            _ => {
+                return Err(Failure::input(
+                    "unsupported_document",
+                    format!(
+                        "{}: cascade configs cannot be validated by this version; expected a vertical manifest (YAML) or a release index (JSON)",
+                        path.display()
+                    ),
+                ));
+            }
+        };
+        let problems = result.err().map(|e| e.problems).unwrap_or_default();
+        files.push((path, kind, problems));
+    }
+    let valid = files.iter().all(|(_, _, p)| p.is_empty());
+    if out.json {
+        out.print_json(&ValidateReport {
+            schema: "lockstep.validate/v1",
+            valid,
+            files: files
+                .iter()
+                .map(|(path, kind, problems)| ValidatedFile {
+                    path: path.display().to_string(),
+                    kind,
+                    valid: problems.is_empty(),
+                    problems: problems
+                        .iter()
+                        .map(|p| JsonProblem {
+                            line: p.line,
+                            column: p.column,
+                            field: p.field.clone(),
+                            message: p.message.clone(),
+                        })
+                        .collect(),
+                })
+                .collect(),
+        });
+    } else {
+        let mut text = String::new();
+        for (path, kind, problems) in &files {
+            let kind = kind.replace('_', " ");
+            if problems.is_empty() {
+                text.push_str(&format!(
+                    "{} {}  {}\n",
+                    paint(GREEN, "valid  "),
+                    path.display(),
+                    paint(DIM, &format!("({kind})"))
+                ));
+            } else {
+                let n = problems.len();
+                text.push_str(&format!(
+                    "{} {}  {}\n{}\n",
+                    paint(RED, "invalid"),
+                    path.display(),
+                    paint(
+                        DIM,
+                        &format!("({kind}, {n} problem{})", if n == 1 { "" } else { "s" })
+                    ),
+                    problems_text(path, problems)
+                ));
+            }
+        }
+        let bad = files.iter().filter(|(_, _, p)| !p.is_empty()).count();
+        if bad == 0 {
+            text.push_str(&format!(
+                "{} file{} valid\n",
+                files.len(),
+                if files.len() == 1 { "" } else { "s" }
+            ));
+        } else {
+            text.push_str(&format!(
+                "{bad} of {} file{} invalid\n",
+                files.len(),
+                if files.len() == 1 { "" } else { "s" }
+            ));
+        }
+        out.print(&text);
+    }
+    Ok(if valid { 0 } else { 1 })
+}
+
+/// A directory stands for the manifest or index inside it.
+fn resolve_dir(p: &Path) -> PathBuf {
+    if p.is_dir() {
+        for name in [workspace::MANIFEST_FILE, "releases.json"] {
+            if p.join(name).is_file() {
+                return p.join(name);
+            }
+        }
+    }
+    p.to_path_buf()
+}
+
+// ---------------------------------------------------------------------------------------------
+// status / update
+
+#[derive(Serialize)]
+struct StatusJson<'a> {
+    #[serde(flatten)]
+    report: &'a update::UpdateReport,
+    vertical: &'a str,
+    manifest: String,
+    current_source: &'a current::CurrentSource,
+    registry: &'a str,
+}
+
+fn status(
+    cwd: &Path,
+    target: &Target,
+    channel: Option<lockstep_manifest::Channel>,
+    exit_code: bool,
+    is_status: bool,
+    out: &Out,
+) -> Result<u8, Failure> {
+    let vertical =
+        workspace::Vertical::load(target.manifest.as_deref(), cwd).map_err(workspace_failure)?;
+    let spec = vertical
+        .registry_spec(
+            target.registry.as_deref(),
+            env(workspace::REGISTRY_ENV).as_deref(),
+        )
+        .map_err(workspace_failure)?;
+    let current = current::detect(&vertical, target.current.as_ref())
+        .map_err(|e| Failure::input(e.kind(), e.to_string()))?;
+    let releases = registry::load(&spec, Some(&vertical.state_dir()))
+        .map_err(|e| registry_failure(&spec, &e))?;
+    let report = update::report(
+        &vertical.manifest,
+        &current.version,
+        channel,
+        &releases,
+        Policy::default(),
+    );
+
+    if out.json {
+        out.print_json(&StatusJson {
+            report: &report,
+            vertical: &vertical.manifest.domain_name,
+            manifest: vertical.manifest_path.display().to_string(),
+            current_source: &current.source,
+            registry: &spec,
+        });
+    } else {
+        let mut text = String::new();
+        let m = &vertical.manifest;
+        let line = |k: &str, v: String| format!("  {:<20}{v}\n", paint(BOLD, k));
+        text.push_str(&line(
+            "vertical",
+            format!(
+                "{} {}",
+                m.domain_name,
+                paint(DIM, &format!("({})", vertical.manifest_path.display()))
+            ),
+        ));
+        text.push_str(&line(
+            "current",
+            format!(
+                "{} {}",
+                current.version,
+                paint(DIM, &format!("(from {})", current.source))
+            ),
+        ));
+        text.push_str(&line("channel", report.channel.to_string()));
+        text.push_str(&line(
+            "accepts",
+            format!(
+                "{} ..= {}, contracts major {}",
+                m.compatibility.min_core_version,
+                m.compatibility.max_core_version,
+                m.compatibility.contracts_major
+            ),
+        ));
+        text.push_str(&line("registry", spec.clone()));
+        let show = |c: &Option<update::Candidate>| match c {
+            None => paint(DIM, "none"),
+            Some(c) => format!(
+                "{} {}",
+                c.version,
+                paint(verdict_style(c.verdict.as_str()), c.verdict.as_str())
+            ),
+        };
+        text.push_str(&line("latest", show(&report.latest)));
+        text.push_str(&line("latest compatible", show(&report.latest_compatible)));
+        if !is_status && !report.available.is_empty() {
+            text.push('\n');
+            let mut table = Table::new(&["VERSION", "CHANNEL", "VERDICT", "REASONS"]);
+            for c in &report.available {
+                table.row(vec![
+                    c.version.clone(),
+                    c.channel.to_string(),
+                    paint(verdict_style(c.verdict.as_str()), c.verdict.as_str()),
+                    reasons_cell(
+                        c.reasons
+                            .iter()
+                            .map(|r| (r.code.as_str(), r.message.as_str())),
+                    ),
+                ]);
+            }
+            text.push_str(&table.render());
+        } else if let Some(latest) = &report.latest {
+            for r in &latest.reasons {
+                text.push_str(&format!(
+                    "    {} {}\n",
+                    paint(
+                        verdict_style(if r.code.blocks() {
+                            "blocked"
+                        } else {
+                            "compatible_with_warnings"
+                        }),
+                        r.code.as_str()
+                    ),
+                    r.message
+                ));
+            }
+        }
+        text.push('\n');
+        text.push_str(&match (&report.latest, &report.latest_compatible) {
+            (None, _) => format!(
+                "{} core {} is the newest release the {} channel sees\n",
+                paint(GREEN, "up to date:"),
+                current.version,
+                report.channel
+            ),
+            (Some(_), Some(c)) => format!(
+                "{} core {} can be upgraded to {}\n",
+                paint(GREEN, "update available:"),
+                current.version,
+                c.version
+            ),
+            (Some(l), None) => format!(
+                "{} newer releases exist (up to {}) but every one is blocked for this vertical\n",
+                paint(RED, "blocked:"),
+                l.version
+            ),
+        });
+        out.print(&text);
+    }
+    Ok(if exit_code && report.update_available() {
+        100
+    } else {
+        0
+    })
+}
+
+fn reasons_cell<'a>(reasons: impl Iterator<Item = (&'a str, &'a str)>) -> String {
+    let lines: Vec<String> = reasons
+        .map(|(code, msg)| format!("{code}: {msg}"))
+        .collect();
+    if lines.is_empty() {
+        paint(DIM, "-")
+    } else {
+        lines.join("\n")
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
+// gate
+
+fn gate_cmd(
+    cwd: &Path,
+    version: &semver::Version,
+    patterns: &[String],
+    registry_flag: Option<&str>,
+    release_file: Option<&Path>,
+    report_file: Option<&Path>,
+    out: &Out,
+) -> Result<u8, Failure> {
+    let spec = registry_flag
+        .map(str::to_owned)
+        .or_else(|| env(workspace::REGISTRY_ENV));
+    let releases = match &spec {
+        Some(spec) => registry::load(spec, Some(&cwd.join(".lockstep")))
+            .map_err(|e| registry_failure(spec, &e))?,
+        None => Vec::new(),
+    };
+    let candidate = match release_file {
+        Some(path) => {
+            let text = std::fs::read_to_string(path).map_err(|e| {
+                Failure::input("io", format!("cannot read {}: {e}", path.display()))
+            })?;
+            let release = Release::parse_json(&text).map_err(|e| {
+                Failure::input(
+                    "invalid_release",
+                    format!(
+                        "{} is not a valid release.json:\n{}",
+                        path.display(),
+                        problems_text(path, &e.problems)
+                    ),
+                )
+            })?;
+            if release.version != *version {
+                return Err(Failure::input(
+                    "version_mismatch",
+                    format!(
+                        "{} describes core {}, not {version}; pass the release.json of {version}",
+                        path.display(),
+                        release.version
+                    ),
+                ));
+            }
+            release
+        }
+        None => match releases.iter().find(|r| r.version == *version) {
+            Some(r) => r.clone(),
+            None if spec.is_none() => {
+                return Err(Failure::input(
+                    "no_registry",
+                    "gate needs the release's metadata: pass --registry SPEC, set LOCKSTEP_REGISTRY, or pass --release FILE",
+                ));
+            }
+            None => {
+                let e = gate::Error::UnknownRelease {
+                    version: version.clone(),
+                    registry: spec.clone().unwrap_or_default(),
+                };
+                return Err(Failure::input(e.kind(), e.to_string()));
+            }
+        },
+    };
+    let paths = gate::expand(patterns, cwd).map_err(|e| Failure::input(e.kind(), e.to_string()))?;
+    let manifests = gate::read_manifests(&paths);
+    let report = gate::gate(&candidate, &releases, &manifests, Policy::default(), cwd);
+
+    let json = serde_json::to_string_pretty(&report)
+        .map_err(|e| Failure::input("internal", e.to_string()))?;
+    if let Some(file) = report_file {
+        std::fs::write(file, format!("{json}\n")).map_err(|e| {
+            Failure::input("io", format!("cannot write report {}: {e}", file.display()))
+        })?;
+    }
+    if let Some(summary) = env("GITHUB_STEP_SUMMARY") {
+        use std::io::Write;
+        let appended = std::fs::OpenOptions::new()
+            .create(true)
+            .append(true)
+            .open(&summary)
+            .and_then(|mut f| f.write_all(gate::markdown(&report).as_bytes()));
+        if let Err(e) = appended {
+            tracing::warn!(path = %summary, error = %e, "cannot append to GITHUB_STEP_SUMMARY");
+        }
+    }
+
+    if out.json {
+        out.print_json(&report);
+    } else {
+        let mut text = format!(
+            "{} core {} against {} vertical{}\n\n",
+            paint(BOLD, "lockstep gate:"),
+            report.version,
+            report.verticals.len(),
+            if report.verticals.len() == 1 { "" } else { "s" }
+        );
+        if report.verticals.is_empty() {
+            text.push_str(&format!("  no manifest matched {}\n\n", patterns.join(" ")));
+        } else {
+            let mut table = Table::new(&["VERTICAL", "VERDICT", "REASONS"]);
+            for v in &report.verticals {
+                table.row(vec![
+                    v.name.clone(),
+                    paint(verdict_style(&v.verdict), &v.verdict),
+                    reasons_cell(
+                        v.reasons
+                            .iter()
+                            .map(|r| (r.code.as_str(), r.message.as_str())),
+                    ),
+                ]);
+            }
+            text.push_str(&table.render());
+            text.push('\n');
+        }
+        let blockers: Vec<&str> = report
+            .verticals
+            .iter()
+            .filter(|v| v.verdict == "blocked" || v.verdict == "invalid")
+            .map(|v| v.name.as_str())
+            .collect();
+        text.push_str(&if report.reason == Some("no_verticals") {
+            format!("{} no vertical was checked; a gate that checks nothing does not pass (check --verticals)\n", paint(RED, "BLOCKED:"))
+        } else if report.blocked {
+            format!(
+                "{} core {} would break {} of {} vertical{}: {}\n",
+                paint(RED, "BLOCKED:"),
+                report.version,
+                blockers.len(),
+                report.verticals.len(),
+                if report.verticals.len() == 1 { "" } else { "s" },
+                blockers.join(", ")
+            )
+        } else {
+            format!("{} core {} is safe for every vertical\n", paint(GREEN, "PASSED:"), report.version)
+        });
+        out.print(&text);
+    }
+    Ok(if report.blocked { 1 } else { 0 })
+}
