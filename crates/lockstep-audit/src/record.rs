@@ -382,7 +382,8 @@ mod tests {
     #[test]
     fn every_field_is_covered_by_the_hash() {
         let (record, _) = sample().seal(1, GENESIS_PREV);
-        let edits: Vec<(&str, fn(&mut Record))> = vec![
+        type Edit = fn(&mut Record);
+        let edits: Vec<(&str, Edit)> = vec![
             ("seq", |r| r.seq += 1),
             ("time", |r| r.time.push('x')),
             ("actor", |r| r.actor.push('x')),

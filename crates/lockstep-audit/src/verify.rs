@@ -1,5 +1,6 @@
 //! Chain verification.
 
+use std::borrow::Cow;
 use std::fmt;
 use std::fs::File;
 use std::io::{self, BufRead, BufReader};
@@ -166,12 +167,17 @@ const SUFFIX_LEN: usize = PREV_KEY.len() + 64 + HASH_KEY.len() + 64 + 2;
 /// `,"hash":"` + 64 hex + `"}`: what to cut from a line to get the hashed body (minus its `}`).
 const HASH_MEMBER_LEN: usize = b",\"hash\":\"".len() + 64 + 2;
 
-/// A line's identity: seq, prev and hash, and whether the hash matches.
-struct Checked {
+/// A line's identity: seq, prev and hash (borrowed from the line on the fast path), and the
+/// hash its content has.
+struct Checked<'a> {
     seq: u64,
-    prev: String,
-    hash: String,
-    computed: String,
+    prev: Cow<'a, [u8]>,
+    hash: Cow<'a, [u8]>,
+    computed: [u8; 64],
+}
+
+fn text(bytes: &[u8]) -> String {
+    String::from_utf8_lossy(bytes).into_owned()
 }
 
 pub(crate) fn verify_file(path: &Path, anchor: Option<&Anchor>) -> Result<VerifyReport, Error> {
@@ -182,109 +188,134 @@ pub(crate) fn verify_file(path: &Path, anchor: Option<&Anchor>) -> Result<Verify
     let file = match File::open(path) {
         Ok(file) => file,
         Err(e) if e.kind() == io::ErrorKind::NotFound => {
-            return Ok(finish(0, None, None, anchor));
+            return Ok(finish(0, Vec::new(), None, anchor));
         }
         Err(source) => return Err(read_error(source)),
     };
     let mut lines = Lines::new(file);
     let mut expected_seq: u64 = 1;
-    let mut expected_prev = GENESIS_PREV.to_owned();
-    let mut last: Option<Anchor> = None;
+    // The previous record's hash (empty before the first record is read).
+    let mut expected_prev: Vec<u8> = GENESIS_PREV.as_bytes().to_vec();
     let mut number: u64 = 0;
+    let sound = |expected_seq: u64| expected_seq - 1;
     while let Some(terminated) = lines.next_line().map_err(read_error)? {
         number += 1;
+        let at = |seq: Option<u64>, kind: ProblemKind| Problem {
+            line: number,
+            seq,
+            kind,
+        };
         if !terminated {
-            let problem = Problem {
-                line: number,
-                seq: None,
-                kind: ProblemKind::TornTail {
+            let problem = at(
+                None,
+                ProblemKind::TornTail {
                     bytes: lines.buf.len() as u64,
                 },
-            };
-            return Ok(finish(expected_seq - 1, last, Some(problem), anchor));
+            );
+            return Ok(finish(
+                sound(expected_seq),
+                expected_prev,
+                Some(problem),
+                anchor,
+            ));
         }
         let checked = match check_line(&lines.buf) {
             Ok(checked) => checked,
             Err(message) => {
-                let problem = Problem {
-                    line: number,
-                    seq: None,
-                    kind: ProblemKind::BadLine { message },
-                };
-                return Ok(finish(expected_seq - 1, last, Some(problem), anchor));
+                let problem = at(None, ProblemKind::BadLine { message });
+                return Ok(finish(
+                    sound(expected_seq),
+                    expected_prev,
+                    Some(problem),
+                    anchor,
+                ));
             }
         };
-        if checked.hash != checked.computed {
-            let problem = Problem {
-                line: number,
-                seq: Some(checked.seq),
-                kind: ProblemKind::Edited {
-                    stored: checked.hash,
-                    computed: checked.computed,
+        if *checked.hash != checked.computed {
+            let problem = at(
+                Some(checked.seq),
+                ProblemKind::Edited {
+                    stored: text(&checked.hash),
+                    computed: text(&checked.computed),
                 },
-            };
-            return Ok(finish(expected_seq - 1, last, Some(problem), anchor));
+            );
+            return Ok(finish(
+                sound(expected_seq),
+                expected_prev,
+                Some(problem),
+                anchor,
+            ));
         }
         if checked.seq != expected_seq {
-            let kind = if checked.seq < expected_seq {
-                ProblemKind::Duplicate
+            let found = checked.seq;
+            let problem = if found < expected_seq {
+                at(Some(found), ProblemKind::Duplicate)
             } else {
-                match find_later(&mut lines, number, expected_seq).map_err(read_error)? {
+                let kind = match find_later(&mut lines, number, expected_seq).map_err(read_error)? {
                     Some(found_at_line) => ProblemKind::Reordered {
-                        found: checked.seq,
+                        found,
                         found_at_line,
                     },
-                    None => ProblemKind::Deleted { found: checked.seq },
-                }
+                    None => ProblemKind::Deleted { found },
+                };
+                at(Some(expected_seq), kind)
             };
-            let named = if matches!(kind, ProblemKind::Duplicate) {
-                checked.seq
-            } else {
-                expected_seq
-            };
-            let problem = Problem {
-                line: number,
-                seq: Some(named),
-                kind,
-            };
-            return Ok(finish(expected_seq - 1, last, Some(problem), anchor));
+            return Ok(finish(
+                sound(expected_seq),
+                expected_prev,
+                Some(problem),
+                anchor,
+            ));
         }
-        if checked.prev != expected_prev {
-            let problem = Problem {
-                line: number,
-                seq: Some(checked.seq),
-                kind: ProblemKind::ChainBroken {
-                    expected_prev,
-                    found_prev: checked.prev,
+        if *checked.prev != *expected_prev {
+            let problem = at(
+                Some(checked.seq),
+                ProblemKind::ChainBroken {
+                    expected_prev: text(&expected_prev),
+                    found_prev: text(&checked.prev),
                 },
-            };
-            return Ok(finish(expected_seq - 1, last, Some(problem), anchor));
+            );
+            return Ok(finish(
+                sound(expected_seq),
+                expected_prev,
+                Some(problem),
+                anchor,
+            ));
         }
-        if let Some(anchor) = anchor.filter(|a| a.seq == checked.seq && a.hash != checked.hash) {
-            let problem = Problem {
-                line: number,
-                seq: Some(checked.seq),
-                kind: ProblemKind::AnchorMismatch {
+        if let Some(anchor) =
+            anchor.filter(|a| a.seq == checked.seq && a.hash.as_bytes() != &*checked.hash)
+        {
+            let problem = at(
+                Some(checked.seq),
+                ProblemKind::AnchorMismatch {
                     expected: anchor.hash.clone(),
-                    found: checked.hash,
+                    found: text(&checked.hash),
                 },
-            };
-            return Ok(finish(expected_seq - 1, last, Some(problem), None));
+            );
+            return Ok(finish(
+                sound(expected_seq),
+                expected_prev,
+                Some(problem),
+                None,
+            ));
         }
-        expected_prev = checked.hash;
-        last = Some(Anchor::new(checked.seq, expected_prev.clone()));
+        expected_prev.clear();
+        expected_prev.extend_from_slice(&checked.hash);
         expected_seq += 1;
     }
-    Ok(finish(expected_seq - 1, last, None, anchor))
+    Ok(finish(sound(expected_seq), expected_prev, None, anchor))
 }
 
 /// Builds the report; with an anchor and no earlier problem, checks the log reached it.
+///
+/// `records` is the number of sound records and `last_hash` the last one's hash.
 fn finish(
     records: u64,
-    last: Option<Anchor>,
+    last_hash: Vec<u8>,
     problem: Option<Problem>,
     anchor: Option<&Anchor>,
 ) -> VerifyReport {
+    let last = (records > 0).then(|| Anchor::new(records, text(&last_hash)));
     let problem = problem.or_else(|| {
         let anchor = anchor?;
         let last_seq = last.as_ref().map(|a| a.seq);
@@ -324,21 +355,22 @@ fn find_later(lines: &mut Lines, from: u64, seq: u64) -> io::Result<Option<u64>>
 /// opens the line, prev and hash close it, and the hash covers the line minus its hash member.
 /// A line not in that layout is parsed and hashed from its fields instead, so a reformatted but
 /// otherwise intact record still verifies.
-fn check_line(line: &[u8]) -> Result<Checked, String> {
-    if let Some(checked) = fast_check(line).filter(|c| c.hash == c.computed) {
+fn check_line(line: &[u8]) -> Result<Checked<'_>, String> {
+    if let Some(checked) = fast_check(line).filter(|c| *c.hash == c.computed) {
         return Ok(checked);
     }
     let record: Record = serde_json::from_slice(line).map_err(|e| e.to_string())?;
-    let computed = record.compute_hash();
+    let mut computed = [0u8; 64];
+    computed.copy_from_slice(record.compute_hash().as_bytes());
     Ok(Checked {
         seq: record.seq,
-        prev: record.prev,
-        hash: record.hash,
+        prev: Cow::Owned(record.prev.into_bytes()),
+        hash: Cow::Owned(record.hash.into_bytes()),
         computed,
     })
 }
 
-fn fast_check(line: &[u8]) -> Option<Checked> {
+fn fast_check(line: &[u8]) -> Option<Checked<'_>> {
     let seq = fast_seq(line)?;
     let suffix = line.get(line.len().checked_sub(SUFFIX_LEN)?..)?;
     let (prev_key, rest) = suffix.split_at(PREV_KEY.len());
@@ -358,10 +390,9 @@ fn fast_check(line: &[u8]) -> Option<Checked> {
     let digest = hasher.finalize();
     Some(Checked {
         seq,
-        // Both are ASCII hex, checked above.
-        prev: String::from_utf8_lossy(prev).into_owned(),
-        hash: String::from_utf8_lossy(hash).into_owned(),
-        computed: crate::record::hex(&digest),
+        prev: Cow::Borrowed(prev),
+        hash: Cow::Borrowed(hash),
+        computed: hex_array(&digest),
     })
 }
 
@@ -373,6 +404,17 @@ fn fast_seq(line: &[u8]) -> Option<u64> {
         return None;
     }
     std::str::from_utf8(&rest[..digits]).ok()?.parse().ok()
+}
+
+/// Lower-case hex of a SHA-256 digest, without allocating.
+fn hex_array(digest: &[u8]) -> [u8; 64] {
+    const DIGITS: &[u8; 16] = b"0123456789abcdef";
+    let mut out = [0u8; 64];
+    for (pair, byte) in out.chunks_exact_mut(2).zip(digest) {
+        pair[0] = DIGITS[usize::from(byte >> 4)];
+        pair[1] = DIGITS[usize::from(byte & 0xf)];
+    }
+    out
 }
 
 fn is_lower_hex(bytes: &[u8]) -> bool {
