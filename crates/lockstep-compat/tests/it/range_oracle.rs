@@ -98,6 +98,10 @@ fn precedence(a: &Ver, b: &Ver) -> Ordering {
     }
 }
 
+#[expect(
+    clippy::double_comparisons,
+    reason = "the oracle states the wildcard rule as a user would: a later major, or the same one"
+)]
 fn oracle_admits_min(bound: &Bound, v: &Ver) -> bool {
     match bound {
         Bound::Any(_) => true,
@@ -107,6 +111,10 @@ fn oracle_admits_min(bound: &Bound, v: &Ver) -> bool {
     }
 }
 
+#[expect(
+    clippy::double_comparisons,
+    reason = "the oracle states the wildcard rule as a user would: an earlier major, or the same one"
+)]
 fn oracle_admits_max(bound: &Bound, v: &Ver) -> bool {
     match bound {
         Bound::Any(_) => true,

@@ -104,9 +104,15 @@ fn contracts_major() {
 
 #[test]
 fn capabilities() {
+    /// required, offered, deprecated, expected
+    type Case = (
+        &'static [&'static str],
+        &'static [&'static str],
+        &'static [&'static str],
+        &'static [ReasonCode],
+    );
     #[rustfmt::skip]
-    let cases: &[(&[&str], &[&str], &[&str], &[ReasonCode])] = &[
-        // required, offered, deprecated
+    let cases: &[Case] = &[
         (&[], &[], &[], &[]),
         (&[], &["ledger.v1"], &["ledger.v1"], &[]),
         (&["ledger.v1"], &["ledger.v1", "audit.v2"], &[], &[]),
