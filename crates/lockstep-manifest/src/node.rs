@@ -232,14 +232,13 @@ pub(crate) fn parse_yaml(text: &str) -> Result<Node, Problem> {
         ));
     }
     if text.trim().is_empty() {
-        return Err(Problem::new(
-            Pos::new(1, 1),
-            "",
-            ProblemKind::Syntax,
-            "the file is empty; expected a YAML mapping",
-        ));
+        return Err(empty());
     }
     match serde_saphyr::from_str_with_options::<YamlNode>(text, yaml_options()) {
+        // Only comments: as empty as an empty file.
+        Ok(YamlNode(Node {
+            value: Value::Null, ..
+        })) => Err(empty()),
         Ok(YamlNode(node)) => Ok(node),
         Err(e) => {
             let pos = e.location().map(|l| loc(&l)).unwrap_or(Pos::UNKNOWN);
@@ -263,6 +262,15 @@ pub(crate) fn parse_yaml(text: &str) -> Result<Node, Problem> {
             Err(Problem::new(pos, "", kind, message))
         }
     }
+}
+
+fn empty() -> Problem {
+    Problem::new(
+        Pos::new(1, 1),
+        "",
+        ProblemKind::Syntax,
+        "the file is empty; expected a YAML mapping",
+    )
 }
 
 /// What stopped the YAML reader.
