@@ -81,7 +81,11 @@ fn scan_table(
         let (name, pin, editor) = match item {
             Item::Value(Value::String(_)) => {
                 let s = toml_text::string(FILE, || location.to_string(), item, "a string")?;
-                (key.to_owned(), Pin::Version(s.value.clone()), Editor::VersionString(s))
+                (
+                    key.to_owned(),
+                    Pin::Version(s.value.clone()),
+                    Editor::VersionString(s),
+                )
             }
             _ => {
                 let Some(t) = item.as_table_like() else {
@@ -132,11 +136,11 @@ pub(crate) fn package(text: &str) -> Result<Package, Error> {
         }
         package.version = match package_version(table)? {
             None => None,
-            Some(Ok(s)) => Some(OwnVersion::Declared {
+            Some(PackageVersion::Written(s)) => Some(OwnVersion::Declared {
                 version: s.value,
                 location: Location::new("[package]", "version"),
             }),
-            Some(Err(())) => Some(OwnVersion::Inherited),
+            Some(PackageVersion::Inherited) => Some(OwnVersion::Inherited),
         };
     }
     if let Some(item) = root.get("workspace") {
@@ -150,14 +154,18 @@ pub(crate) fn package(text: &str) -> Result<Package, Error> {
     Ok(package)
 }
 
-/// `Ok(string)` when written here, `Err(())` when `version.workspace = true`.
-#[allow(clippy::result_unit_err)]
-fn package_version(table: &dyn TableLike) -> Result<Option<Result<Str, ()>>, Error> {
+/// `[package] version`: written here, or `version.workspace = true`.
+enum PackageVersion {
+    Written(Str),
+    Inherited,
+}
+
+fn package_version(table: &dyn TableLike) -> Result<Option<PackageVersion>, Error> {
     let Some(item) = table.get("version") else {
         return Ok(None);
     };
     if let Some(s) = item.as_value().and_then(Str::from_value) {
-        return Ok(Some(Ok(s)));
+        return Ok(Some(PackageVersion::Written(s)));
     }
     let inherited = item
         .as_table_like()
@@ -165,7 +173,7 @@ fn package_version(table: &dyn TableLike) -> Result<Option<Result<Str, ()>>, Err
         .and_then(Item::as_bool)
         == Some(true);
     if inherited {
-        Ok(Some(Err(())))
+        Ok(Some(PackageVersion::Inherited))
     } else {
         Err(Error::Shape {
             file: FILE,
@@ -180,8 +188,13 @@ fn workspace_version(workspace: &dyn TableLike) -> Result<Option<Str>, Error> {
     let Some(item) = workspace.get("package").and_then(|p| p.get("version")) else {
         return Ok(None);
     };
-    toml_text::string(FILE, || "[workspace.package].version".into(), item, "a version string")
-        .map(Some)
+    toml_text::string(
+        FILE,
+        || "[workspace.package].version".into(),
+        item,
+        "a version string",
+    )
+    .map(Some)
 }
 
 fn string_array(table: &dyn TableLike, key: &str) -> Result<Vec<String>, Error> {
@@ -210,18 +223,20 @@ pub(crate) fn version_site(text: &str) -> Result<VersionSite, Error> {
     let mut inherited = false;
     if let Some(item) = root.get("package") {
         match package_version(table_like(item, "[package]")?)? {
-            Some(Ok(s)) => return Ok(VersionSite::Here(Location::new("[package]", "version"), s)),
-            Some(Err(())) => inherited = true,
+            Some(PackageVersion::Written(s)) => {
+                return Ok(VersionSite::Here(Location::new("[package]", "version"), s));
+            }
+            Some(PackageVersion::Inherited) => inherited = true,
             None => {}
         }
     }
-    if let Some(item) = root.get("workspace") {
-        if let Some(s) = workspace_version(table_like(item, "[workspace]")?)? {
-            return Ok(VersionSite::Here(
-                Location::new("[workspace.package]", "version"),
-                s,
-            ));
-        }
+    if let Some(item) = root.get("workspace")
+        && let Some(s) = workspace_version(table_like(item, "[workspace]")?)?
+    {
+        return Ok(VersionSite::Here(
+            Location::new("[workspace.package]", "version"),
+            s,
+        ));
     }
     if inherited {
         return Ok(VersionSite::Inherited);

@@ -53,8 +53,8 @@ pub enum Error {
         file: Ecosystem,
         /// The dependency's package name.
         name: String,
-        /// The entry that refused the value.
-        location: Location,
+        /// The entry that refused the value (boxed to keep `Error` small).
+        location: Box<Location>,
         /// The pin found there, described in words (`a git dependency on branch main`).
         current: String,
         /// The value that was asked for.
@@ -106,7 +106,9 @@ pub enum Error {
     },
     /// An edit produced text that no longer parses. This is a bug in this
     /// crate; the original text is untouched because edits return new text.
-    #[error("editing {file} produced invalid text ({message}); the edit was not applied, please report this")]
+    #[error(
+        "editing {file} produced invalid text ({message}); the edit was not applied, please report this"
+    )]
     EditBroke {
         /// Which kind of manifest was edited.
         file: Ecosystem,

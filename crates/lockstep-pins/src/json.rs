@@ -31,7 +31,11 @@ impl Node {
     /// The last member named `key` (JSON.parse keeps the last duplicate).
     pub(crate) fn get(&self, key: &str) -> Option<&Node> {
         match self {
-            Node::Object { members } => members.iter().rev().find(|m| m.key == key).map(|m| &m.value),
+            Node::Object { members } => members
+                .iter()
+                .rev()
+                .find(|m| m.key == key)
+                .map(|m| &m.value),
             _ => None,
         }
     }
@@ -86,11 +90,18 @@ impl Scanner<'_> {
             }
             b't' | b'f' | b'n' => {
                 let rest = &self.text[self.pos..];
-                let (word, kind) = [("true", "a boolean"), ("false", "a boolean"), ("null", "null")]
-                    .into_iter()
-                    .find(|(w, _)| rest.starts_with(w))?;
+                let (word, kind) = [
+                    ("true", "a boolean"),
+                    ("false", "a boolean"),
+                    ("null", "null"),
+                ]
+                .into_iter()
+                .find(|(w, _)| rest.starts_with(w))?;
                 self.pos += word.len();
-                Some(Node::Other { kind, array: Vec::new() })
+                Some(Node::Other {
+                    kind,
+                    array: Vec::new(),
+                })
             }
             _ => {
                 let rest = &self.text.as_bytes()[self.pos..];
@@ -100,7 +111,10 @@ impl Scanner<'_> {
                     .count();
                 (len > 0).then(|| {
                     self.pos += len;
-                    Node::Other { kind: "a number", array: Vec::new() }
+                    Node::Other {
+                        kind: "a number",
+                        array: Vec::new(),
+                    }
                 })
             }
         }
@@ -149,13 +163,19 @@ impl Scanner<'_> {
         self.pos += 1;
         let mut array = Vec::new();
         if self.eat(b']').is_some() {
-            return Some(Node::Other { kind: "an array", array });
+            return Some(Node::Other {
+                kind: "an array",
+                array,
+            });
         }
         loop {
             array.push(self.value()?);
             if self.eat(b',').is_none() {
                 self.eat(b']')?;
-                return Some(Node::Other { kind: "an array", array });
+                return Some(Node::Other {
+                    kind: "an array",
+                    array,
+                });
             }
         }
     }
@@ -173,7 +193,8 @@ mod tests {
 
     #[test]
     fn finds_spans_of_nested_strings() {
-        let text = r#" { "a": [1, -2.5e3, true, null, {"x": "y"}], "deps": { "k\"ey": "v\u00e9" } } "#;
+        let text =
+            r#" { "a": [1, -2.5e3, true, null, {"x": "y"}], "deps": { "k\"ey": "v\u00e9" } } "#;
         let node = scan(text).expect("valid JSON");
         let Some(Node::Object { members }) = node.get("deps") else {
             panic!("deps should be an object");

@@ -137,13 +137,21 @@ pub fn pins(ecosystem: Ecosystem, text: &str, name: &str) -> Result<Vec<Dependen
 /// else in the file as it was.
 ///
 /// Entries that inherit their pin (`workspace = true`), path dependencies
-/// without a version (for a version), and bare Python names whose git
+/// (for a tag or rev, or for a version when none is written beside the
+/// path), and bare Python names whose git
 /// source is a separate uv entry (for a tag or rev) are left alone and
 /// listed in [`Edit::skipped`]. It is an error when the dependency is
 /// absent, when any entry cannot take the value, or when no entry takes it.
-pub fn set_pin(ecosystem: Ecosystem, text: &str, name: &str, new: &PinValue) -> Result<Edit, Error> {
+pub fn set_pin(
+    ecosystem: Ecosystem,
+    text: &str,
+    name: &str,
+    new: &PinValue,
+) -> Result<Edit, Error> {
     let edit = occurrence::set_pin(ecosystem, text, scan(ecosystem, text)?, name, new)?;
-    check_edit(ecosystem, &edit.text, || scan(ecosystem, &edit.text).map(drop))?;
+    check_edit(ecosystem, &edit.text, || {
+        scan(ecosystem, &edit.text).map(drop)
+    })?;
     Ok(edit)
 }
 
@@ -166,7 +174,9 @@ pub fn package(ecosystem: Ecosystem, text: &str) -> Result<Package, Error> {
 /// must be SemVer.
 pub fn set_version(ecosystem: Ecosystem, text: &str, version: &str) -> Result<Edit, Error> {
     let edit = version::set_version(ecosystem, text, version)?;
-    check_edit(ecosystem, &edit.text, || package(ecosystem, &edit.text).map(drop))?;
+    check_edit(ecosystem, &edit.text, || {
+        package(ecosystem, &edit.text).map(drop)
+    })?;
     Ok(edit)
 }
 
@@ -175,7 +185,9 @@ pub fn set_version(ecosystem: Ecosystem, text: &str, version: &str) -> Result<Ed
 /// bumped by minor is `1.3.0`.
 pub fn bump_version(ecosystem: Ecosystem, text: &str, bump: Bump) -> Result<Edit, Error> {
     let edit = version::bump_version(ecosystem, text, bump)?;
-    check_edit(ecosystem, &edit.text, || package(ecosystem, &edit.text).map(drop))?;
+    check_edit(ecosystem, &edit.text, || {
+        package(ecosystem, &edit.text).map(drop)
+    })?;
     Ok(edit)
 }
 

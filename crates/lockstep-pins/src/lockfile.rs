@@ -68,7 +68,12 @@ impl LockTool {
     ///   touching `node_modules` or running scripts).
     /// - uv: `uv lock`; Poetry: `poetry lock` (Poetry 2 keeps other locked
     ///   versions; Poetry 1 needs `--no-update` and is not supported).
-    pub fn after_pin_change(self, dependency: &str, new: &PinValue, resolved: Option<&str>) -> Command {
+    pub fn after_pin_change(
+        self,
+        dependency: &str,
+        new: &PinValue,
+        resolved: Option<&str>,
+    ) -> Command {
         match (self, new, resolved) {
             (LockTool::Cargo, PinValue::Version(_), Some(version)) => {
                 Command::new(self, ["update", "-p", dependency, "--precise", version])

@@ -31,7 +31,9 @@ impl Ecosystem {
     /// ```
     pub fn from_file_name(name: &str) -> Option<Self> {
         let base = name.rsplit(['/', '\\']).next().unwrap_or(name);
-        Self::ALL.into_iter().find(|eco| eco.manifest_file_name() == base)
+        Self::ALL
+            .into_iter()
+            .find(|eco| eco.manifest_file_name() == base)
     }
 
     /// The manifest's file name: `Cargo.toml`, `package.json` or `pyproject.toml`.
@@ -291,7 +293,8 @@ pub enum SkipReason {
     AlreadySet,
     /// It inherits its pin from elsewhere (`workspace = true`) and follows that.
     Inherited,
-    /// It is a path dependency without a version, which follows the path.
+    /// It is a path dependency, which follows the path: it takes no tag or
+    /// rev, and no version unless one is written beside the path.
     PathOnly,
     /// It is unconstrained and its git source is declared in another entry
     /// (a PEP 508 name whose `[tool.uv.sources]` entry holds the tag).

@@ -8,7 +8,10 @@ use crate::json::{self, Node};
 use crate::occurrence::{Editor, Occurrence, Outcome, Scan};
 use crate::pep508::is_commit;
 use crate::splice::{Splice, line_col};
-use crate::{DepKind, Dependency, Ecosystem, Error, GitRef, Location, OwnVersion, Package, Pin, PinValue, SkipReason, Workspace};
+use crate::{
+    DepKind, Dependency, Ecosystem, Error, GitRef, Location, OwnVersion, Package, Pin, PinValue,
+    SkipReason, Workspace,
+};
 
 const FILE: Ecosystem = Ecosystem::Npm;
 
@@ -23,7 +26,11 @@ const SECTIONS: [(&str, DepKind); 4] = [
 fn parse(text: &str) -> Result<Node, Error> {
     if let Err(err) = serde_json::from_str::<serde_json::Value>(text) {
         let message = err.to_string();
-        let message = message.split(" at line ").next().unwrap_or(&message).to_owned();
+        let message = message
+            .split(" at line ")
+            .next()
+            .unwrap_or(&message)
+            .to_owned();
         return Err(Error::Syntax {
             file: FILE,
             syntax: "JSON",
@@ -86,7 +93,11 @@ pub(crate) fn scan(text: &str) -> Result<Scan, Error> {
             };
             scan.occurrences.push(Occurrence {
                 dep: Dependency {
-                    name: entry.parsed.alias.clone().unwrap_or_else(|| member.key.clone()),
+                    name: entry
+                        .parsed
+                        .alias
+                        .clone()
+                        .unwrap_or_else(|| member.key.clone()),
                     key: member.key.clone(),
                     kind,
                     target: None,
@@ -142,9 +153,16 @@ fn parse_spec(spec: &str) -> Spec {
         out.range = range;
         return out;
     }
-    let is_git = ["git+", "git://", "github:", "gitlab:", "bitbucket:", "gist:"]
-        .iter()
-        .any(|p| spec.starts_with(p))
+    let is_git = [
+        "git+",
+        "git://",
+        "github:",
+        "gitlab:",
+        "bitbucket:",
+        "gist:",
+    ]
+    .iter()
+    .any(|p| spec.starts_with(p))
         || is_github_shorthand(spec);
     out.kind = if spec.starts_with("workspace:") {
         SpecKind::Workspace
@@ -160,11 +178,11 @@ fn parse_spec(spec: &str) -> Spec {
     } else {
         SpecKind::Version
     };
-    if out.kind == SpecKind::Git {
-        if let Some(hash) = spec.find('#') {
-            out.git_url = 0..hash;
-            out.fragment = Some(hash + 1..spec.len());
-        }
+    if out.kind == SpecKind::Git
+        && let Some(hash) = spec.find('#')
+    {
+        out.git_url = 0..hash;
+        out.fragment = Some(hash + 1..spec.len());
     }
     out
 }
@@ -176,7 +194,8 @@ fn is_github_shorthand(spec: &str) -> bool {
     let valid = |s: &str| {
         !s.is_empty()
             && !s.starts_with(['.', '@'])
-            && s.chars().all(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.'))
+            && s.chars()
+                .all(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.'))
     };
     matches!((parts.next(), parts.next(), parts.next()), (Some(o), Some(r), None) if valid(o) && valid(r))
 }
@@ -195,7 +214,11 @@ impl Entry {
         match self.parsed.kind {
             SpecKind::Version => {
                 let range = &spec[self.parsed.range.clone()];
-                if range.is_empty() { Pin::Any } else { Pin::Version(range.to_owned()) }
+                if range.is_empty() {
+                    Pin::Any
+                } else {
+                    Pin::Version(range.to_owned())
+                }
             }
             SpecKind::Workspace => Pin::Inherited,
             SpecKind::Url => Pin::Url(spec.clone()),
@@ -231,15 +254,23 @@ impl Entry {
         let value = new.as_str();
         let (range, from): (Range<usize>, Option<PinValue>) = match (new, self.parsed.kind) {
             (_, SpecKind::Workspace) => return Ok(Outcome::Skip(SkipReason::Inherited)),
-            (PinValue::Version(_), SpecKind::Path) => return Ok(Outcome::Skip(SkipReason::PathOnly)),
+            (_, SpecKind::Path) => return Ok(Outcome::Skip(SkipReason::PathOnly)),
             (PinValue::Version(_), SpecKind::Version) => {
                 let old = &spec[self.parsed.range.clone()];
                 let from = (!old.is_empty()).then(|| PinValue::Version(old.to_owned()));
                 (self.parsed.range.clone(), from)
             }
             (PinValue::Version(_), SpecKind::Git) => match self.pin() {
-                Pin::Git { reference: GitRef::Semver(old), .. } => {
-                    let start = self.parsed.fragment.as_ref().map_or(spec.len(), |f| f.start) + "semver:".len();
+                Pin::Git {
+                    reference: GitRef::Semver(old),
+                    ..
+                } => {
+                    let start = self
+                        .parsed
+                        .fragment
+                        .as_ref()
+                        .map_or(spec.len(), |f| f.start)
+                        + "semver:".len();
                     (start..spec.len(), Some(PinValue::Version(old)))
                 }
                 _ => {
@@ -249,11 +280,17 @@ impl Entry {
                 }
             },
             (PinValue::Version(_), SpecKind::Url) => {
-                return Ok(Outcome::Conflict { accepted: "a tarball URL takes no version; replace the URL by hand" });
+                return Ok(Outcome::Conflict {
+                    accepted: "a tarball URL takes no version; replace the URL by hand",
+                });
             }
             (PinValue::Tag(_) | PinValue::Rev(_), SpecKind::Git) => {
                 if value.contains('#') {
-                    return Err(invalid(new, "a git reference in a URL fragment cannot contain `#`", "a tag such as `v1.3.0`"));
+                    return Err(invalid(
+                        new,
+                        "a git reference in a URL fragment cannot contain `#`",
+                        "a tag such as `v1.3.0`",
+                    ));
                 }
                 if matches!(new, PinValue::Rev(_)) && !is_commit(value) {
                     return Err(invalid(
@@ -263,9 +300,18 @@ impl Entry {
                     ));
                 }
                 let from = match self.pin() {
-                    Pin::Git { reference: GitRef::Tag(t), .. } => Some(PinValue::Tag(t)),
-                    Pin::Git { reference: GitRef::Rev(r), .. } => Some(PinValue::Rev(r)),
-                    Pin::Git { reference: GitRef::Semver(s), .. } => Some(PinValue::Version(s)),
+                    Pin::Git {
+                        reference: GitRef::Tag(t),
+                        ..
+                    } => Some(PinValue::Tag(t)),
+                    Pin::Git {
+                        reference: GitRef::Rev(r),
+                        ..
+                    } => Some(PinValue::Rev(r)),
+                    Pin::Git {
+                        reference: GitRef::Semver(s),
+                        ..
+                    } => Some(PinValue::Version(s)),
                     _ => None,
                 };
                 match &self.parsed.fragment {
@@ -292,7 +338,10 @@ impl Entry {
 
     fn apply(&self, _text: &str, new_spec: &str, from: Option<PinValue>) -> Outcome {
         Outcome::Apply {
-            splices: vec![Splice::new(self.literal_span.clone(), json::encode(new_spec))],
+            splices: vec![Splice::new(
+                self.literal_span.clone(),
+                json::encode(new_spec),
+            )],
             from,
         }
     }
@@ -333,7 +382,10 @@ pub(crate) fn package(text: &str) -> Result<Package, Error> {
     };
     let workspace = match workspaces {
         None => None,
-        Some(Node::Other { kind: "an array", array }) => Some(Workspace {
+        Some(Node::Other {
+            kind: "an array",
+            array,
+        }) => Some(Workspace {
             members: array
                 .iter()
                 .map(|n| match n {
@@ -357,7 +409,11 @@ pub(crate) fn package(text: &str) -> Result<Package, Error> {
             });
         }
     };
-    Ok(Package { name, version, workspace })
+    Ok(Package {
+        name,
+        version,
+        workspace,
+    })
 }
 
 /// The span of the `version` string literal and its value.
@@ -381,15 +437,34 @@ mod tests {
             ("./core", "Path { path: \"./core\", version: None }"),
             ("workspace:^1", "Inherited"),
             ("https://h/x.tgz", "Url(\"https://h/x.tgz\")"),
-            ("git+https://h/o/r.git#v1.0.0", "Git { url: \"git+https://h/o/r.git\", reference: Tag(\"v1.0.0\"), version: None }"),
-            ("git+ssh://git@h/o/r.git#0123abcd", "Git { url: \"git+ssh://git@h/o/r.git\", reference: Rev(\"0123abcd\"), version: None }"),
-            ("github:o/r#semver:^1.2", "Git { url: \"github:o/r\", reference: Semver(\"^1.2\"), version: None }"),
-            ("o/r", "Git { url: \"o/r\", reference: DefaultBranch, version: None }"),
-            ("git://h/o/r.git#", "Git { url: \"git://h/o/r.git\", reference: DefaultBranch, version: None }"),
+            (
+                "git+https://h/o/r.git#v1.0.0",
+                "Git { url: \"git+https://h/o/r.git\", reference: Tag(\"v1.0.0\"), version: None }",
+            ),
+            (
+                "git+ssh://git@h/o/r.git#0123abcd",
+                "Git { url: \"git+ssh://git@h/o/r.git\", reference: Rev(\"0123abcd\"), version: None }",
+            ),
+            (
+                "github:o/r#semver:^1.2",
+                "Git { url: \"github:o/r\", reference: Semver(\"^1.2\"), version: None }",
+            ),
+            (
+                "o/r",
+                "Git { url: \"o/r\", reference: DefaultBranch, version: None }",
+            ),
+            (
+                "git://h/o/r.git#",
+                "Git { url: \"git://h/o/r.git\", reference: DefaultBranch, version: None }",
+            ),
             ("1.x || >=2.5.0", "Version(\"1.x || >=2.5.0\")"),
         ];
         for (spec, expected) in cases {
-            let entry = Entry { literal_span: 0..0, spec: spec.into(), parsed: parse_spec(spec) };
+            let entry = Entry {
+                literal_span: 0..0,
+                spec: spec.into(),
+                parsed: parse_spec(spec),
+            };
             assert_eq!(format!("{:?}", entry.pin()), expected, "{spec}");
         }
     }
@@ -397,7 +472,10 @@ mod tests {
     #[test]
     fn aliases_resolve_to_the_real_name() {
         assert_eq!(parse_spec("npm:real@^1").alias.as_deref(), Some("real"));
-        assert_eq!(parse_spec("npm:@s/real@1").alias.as_deref(), Some("@s/real"));
+        assert_eq!(
+            parse_spec("npm:@s/real@1").alias.as_deref(),
+            Some("@s/real")
+        );
         assert_eq!(parse_spec("npm:real").alias.as_deref(), Some("real"));
     }
 }

@@ -3,8 +3,8 @@
 use crate::splice::{self, Splice};
 use crate::toml_text::{Str, TableForm};
 use crate::{
-    Change, Dependency, Ecosystem, Edit, Error, PinValue, SkipReason, Skipped, normalize_python_name,
-    npm, pep508,
+    Change, Dependency, Ecosystem, Edit, Error, PinValue, SkipReason, Skipped,
+    normalize_python_name, npm, pep508,
 };
 
 /// One dependency entry, with what is needed to edit it.
@@ -175,19 +175,20 @@ pub(crate) fn set_pin(
         }
     }
     let already = skipped.iter().any(|s| s.reason == SkipReason::AlreadySet);
-    if changes.is_empty() && !already {
-        if let Some((occurrence, reason)) = first_skip {
-            let accepted = match reason {
-                SkipReason::Inherited => {
-                    "it follows the workspace, so set the pin in the workspace root's dependency table"
-                }
-                SkipReason::PathOnly => "a path dependency without a version takes no pin",
-                SkipReason::SourceElsewhere | SkipReason::AlreadySet => {
-                    "no entry for it holds a git source"
-                }
-            };
-            return Err(incompatible(file, occurrence, new, accepted));
-        }
+    if changes.is_empty()
+        && !already
+        && let Some((occurrence, reason)) = first_skip
+    {
+        let accepted = match reason {
+            SkipReason::Inherited => "set the pin where the workspace root declares it",
+            SkipReason::PathOnly => {
+                "a path dependency takes no tag or rev, and a version only when one is written beside the path"
+            }
+            SkipReason::SourceElsewhere | SkipReason::AlreadySet => {
+                "no entry for it holds a git source"
+            }
+        };
+        return Err(incompatible(file, occurrence, new, accepted));
     }
     Ok(Edit {
         text: splice::apply(text, splices),
@@ -205,7 +206,7 @@ fn incompatible(
     Error::IncompatiblePin {
         file,
         name: occurrence.dep.name.clone(),
-        location: occurrence.dep.location.clone(),
+        location: Box::new(occurrence.dep.location.clone()),
         current: occurrence.dep.pin.describe(),
         requested: new.clone(),
         accepted,

@@ -38,7 +38,9 @@ pub(crate) fn parse(req: &str) -> Option<Requirement> {
     };
     let start = skip_ws(0);
     let mut i = start;
-    while i < bytes.len() && (bytes[i].is_ascii_alphanumeric() || matches!(bytes[i], b'.' | b'-' | b'_')) {
+    while i < bytes.len()
+        && (bytes[i].is_ascii_alphanumeric() || matches!(bytes[i], b'.' | b'-' | b'_'))
+    {
         i += 1;
     }
     if i == start || !bytes[start].is_ascii_alphanumeric() {
@@ -58,7 +60,9 @@ pub(crate) fn parse(req: &str) -> Option<Requirement> {
         let url_end = req[url_start..]
             .find([' ', '\t'])
             .map_or(req.len(), |k| url_start + k);
-        let url_end = req[url_start..url_end].find(';').map_or(url_end, |k| url_start + k);
+        let url_end = req[url_start..url_end]
+            .find(';')
+            .map_or(url_end, |k| url_start + k);
         return Some(Requirement {
             name,
             spec: after_name..after_name,
@@ -162,7 +166,12 @@ impl Entry {
         }
     }
 
-    pub(crate) fn plan(&self, file: Ecosystem, text: &str, new: &PinValue) -> Result<Outcome, Error> {
+    pub(crate) fn plan(
+        &self,
+        file: Ecosystem,
+        text: &str,
+        new: &PinValue,
+    ) -> Result<Outcome, Error> {
         let req = &self.literal.value;
         let invalid = |reason, expected| Error::InvalidValue {
             file,
@@ -172,7 +181,8 @@ impl Entry {
         };
         let (range, from) = match new {
             PinValue::Version(v) => {
-                if !v.trim_start().starts_with(['<', '>', '=', '!', '~']) || v.contains([';', '@']) {
+                if !v.trim_start().starts_with(['<', '>', '=', '!', '~']) || v.contains([';', '@'])
+                {
                     return Err(invalid(
                         "it is not a PEP 440 version specifier",
                         "a specifier such as `>=1.3,<2` or `==1.3.0`",
@@ -264,11 +274,26 @@ mod tests {
     fn parses_the_parts() {
         check("requests", "requests", "", None);
         check("requests>=2.8.1", "requests", ">=2.8.1", None);
-        check("requests [security,tests] >= 2.8.1, == 2.8.* ; python_version < \"2.7\"", "requests", ">= 2.8.1, == 2.8.*", None);
+        check(
+            "requests [security,tests] >= 2.8.1, == 2.8.* ; python_version < \"2.7\"",
+            "requests",
+            ">= 2.8.1, == 2.8.*",
+            None,
+        );
         check("name (>=1.0, <2)", "name", ">=1.0, <2", None);
         check("Foo.Bar_baz~=1.4", "Foo.Bar_baz", "~=1.4", None);
-        check("pip @ https://github.com/pypa/pip/archive/1.3.1.zip#sha1=da9234ee", "pip", "", Some("https://github.com/pypa/pip/archive/1.3.1.zip#sha1=da9234ee"));
-        check("core @ git+https://h/o/core.git@v1.0 ; python_version >= '3.9'", "core", "", Some("git+https://h/o/core.git@v1.0"));
+        check(
+            "pip @ https://github.com/pypa/pip/archive/1.3.1.zip#sha1=da9234ee",
+            "pip",
+            "",
+            Some("https://github.com/pypa/pip/archive/1.3.1.zip#sha1=da9234ee"),
+        );
+        check(
+            "core @ git+https://h/o/core.git@v1.0 ; python_version >= '3.9'",
+            "core",
+            "",
+            Some("git+https://h/o/core.git@v1.0"),
+        );
         check("core[x] ; os_name == 'nt'", "core", "", None);
     }
 

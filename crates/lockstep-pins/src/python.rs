@@ -13,35 +13,65 @@ pub(crate) fn scan(text: &str) -> Result<Scan, Error> {
     let doc = toml_text::parse(FILE, text)?;
     let root = doc.as_table();
     let mut scan = Scan::default();
-    let project = root.get("project").map(|p| table_like(p, "[project]")).transpose()?;
+    let project = root
+        .get("project")
+        .map(|p| table_like(p, "[project]"))
+        .transpose()?;
 
     scan.searched("[project].dependencies");
     if let Some(item) = project.and_then(|p| p.get("dependencies")) {
-        pep508_array(&mut scan, item, "[project]", "dependencies", DepKind::Normal)?;
+        pep508_array(
+            &mut scan,
+            item,
+            "[project]",
+            "dependencies",
+            DepKind::Normal,
+        )?;
     }
     scan.searched("[project.optional-dependencies]");
     if let Some(item) = project.and_then(|p| p.get("optional-dependencies")) {
         let table = table_like(item, "[project.optional-dependencies]")?;
         for (extra, item) in table.iter() {
-            pep508_array(&mut scan, item, "[project.optional-dependencies]", &key_repr(extra), DepKind::Normal)?;
+            pep508_array(
+                &mut scan,
+                item,
+                "[project.optional-dependencies]",
+                &key_repr(extra),
+                DepKind::Normal,
+            )?;
         }
     }
     if let Some(item) = root.get("dependency-groups") {
         scan.searched("[dependency-groups]");
         let table = table_like(item, "[dependency-groups]")?;
         for (group, item) in table.iter() {
-            pep508_array(&mut scan, item, "[dependency-groups]", &key_repr(group), DepKind::Dev)?;
+            pep508_array(
+                &mut scan,
+                item,
+                "[dependency-groups]",
+                &key_repr(group),
+                DepKind::Dev,
+            )?;
         }
     }
     if let Some(item) = root.get("build-system").and_then(|b| b.get("requires")) {
         scan.searched("[build-system].requires");
-        pep508_array(&mut scan, item, "[build-system]", "requires", DepKind::Build)?;
+        pep508_array(
+            &mut scan,
+            item,
+            "[build-system]",
+            "requires",
+            DepKind::Build,
+        )?;
     }
 
     let tool = root.get("tool");
     if let Some(poetry) = tool.and_then(|t| t.get("poetry")) {
         let poetry = table_like(poetry, "[tool.poetry]")?;
-        for (key, kind) in [("dependencies", DepKind::Normal), ("dev-dependencies", DepKind::Dev)] {
+        for (key, kind) in [
+            ("dependencies", DepKind::Normal),
+            ("dev-dependencies", DepKind::Dev),
+        ] {
             let header = format!("[tool.poetry.{key}]");
             scan.searched(header.clone());
             if let Some(item) = poetry.get(key) {
@@ -53,16 +83,28 @@ pub(crate) fn scan(text: &str) -> Result<Scan, Error> {
                 let header = format!("[tool.poetry.group.{}.dependencies]", key_repr(group));
                 scan.searched(header.clone());
                 if let Some(deps) = item.get("dependencies") {
-                    let kind = if group == "main" { DepKind::Normal } else { DepKind::Dev };
+                    let kind = if group == "main" {
+                        DepKind::Normal
+                    } else {
+                        DepKind::Dev
+                    };
                     table_entries(&mut scan, table_like(deps, &header)?, &header, kind)?;
                 }
             }
         }
     }
-    if let Some(sources) = tool.and_then(|t| t.get("uv")).and_then(|u| u.get("sources")) {
+    if let Some(sources) = tool
+        .and_then(|t| t.get("uv"))
+        .and_then(|u| u.get("sources"))
+    {
         let header = "[tool.uv.sources]";
         scan.searched(header);
-        table_entries(&mut scan, table_like(sources, header)?, header, DepKind::Normal)?;
+        table_entries(
+            &mut scan,
+            table_like(sources, header)?,
+            header,
+            DepKind::Normal,
+        )?;
     }
     Ok(scan)
 }
@@ -77,7 +119,13 @@ fn table_like<'a>(item: &'a Item, path: &str) -> Result<&'a dyn TableLike, Error
 }
 
 /// An array of PEP 508 strings; PEP 735 `{ include-group = "…" }` tables are skipped.
-fn pep508_array(scan: &mut Scan, item: &Item, table: &str, key: &str, kind: DepKind) -> Result<(), Error> {
+fn pep508_array(
+    scan: &mut Scan,
+    item: &Item,
+    table: &str,
+    key: &str,
+    kind: DepKind,
+) -> Result<(), Error> {
     let array = item.as_array().ok_or_else(|| Error::Shape {
         file: FILE,
         path: format!("{table}.{key}"),
@@ -117,7 +165,12 @@ fn pep508_array(scan: &mut Scan, item: &Item, table: &str, key: &str, kind: DepK
 /// Poetry dependency tables and uv sources: `name = "^1.0"`, `name = { … }`,
 /// or an array of tables for several constraints. Poetry's `python` entry is
 /// the interpreter requirement, not a package, and is skipped.
-fn table_entries(scan: &mut Scan, table: &dyn TableLike, header: &str, kind: DepKind) -> Result<(), Error> {
+fn table_entries(
+    scan: &mut Scan,
+    table: &dyn TableLike,
+    header: &str,
+    kind: DepKind,
+) -> Result<(), Error> {
     for (key, item) in table.iter() {
         if key == "python" && header.starts_with("[tool.poetry") {
             continue;
@@ -198,18 +251,22 @@ struct Identity {
 fn identity(text: &str) -> Result<Identity, Error> {
     let doc = toml_text::parse(FILE, text)?;
     let root = doc.as_table();
-    let project = root.get("project").map(|p| table_like(p, "[project]")).transpose()?;
+    let project = root
+        .get("project")
+        .map(|p| table_like(p, "[project]"))
+        .transpose()?;
     let poetry = root
         .get("tool")
         .and_then(|t| t.get("poetry"))
         .map(|p| table_like(p, "[tool.poetry]"))
         .transpose()?;
-    let string_at = |table: Option<&dyn TableLike>, header: &str, key: &str| -> Result<Option<Str>, Error> {
-        table
-            .and_then(|t| t.get(key))
-            .map(|item| toml_text::string(FILE, || format!("{header}.{key}"), item, "a string"))
-            .transpose()
-    };
+    let string_at =
+        |table: Option<&dyn TableLike>, header: &str, key: &str| -> Result<Option<Str>, Error> {
+            table
+                .and_then(|t| t.get(key))
+                .map(|item| toml_text::string(FILE, || format!("{header}.{key}"), item, "a string"))
+                .transpose()
+        };
     let name = match string_at(project, "[project]", "name")? {
         Some(s) => Some(s.value),
         None => string_at(poetry, "[tool.poetry]", "name")?.map(|s| s.value),
@@ -226,7 +283,10 @@ fn identity(text: &str) -> Result<Identity, Error> {
     } else if dynamic {
         VersionSite::Dynamic
     } else {
-        VersionSite::Missing(vec!["[project].version".into(), "[tool.poetry].version".into()])
+        VersionSite::Missing(vec![
+            "[project].version".into(),
+            "[tool.poetry].version".into(),
+        ])
     };
     Ok(Identity { name, site })
 }
@@ -234,7 +294,10 @@ fn identity(text: &str) -> Result<Identity, Error> {
 pub(crate) fn package(text: &str) -> Result<Package, Error> {
     let Identity { name, site } = identity(text)?;
     let version = match site {
-        VersionSite::Here(location, s) => Some(OwnVersion::Declared { version: s.value, location }),
+        VersionSite::Here(location, s) => Some(OwnVersion::Declared {
+            version: s.value,
+            location,
+        }),
         VersionSite::Dynamic => Some(OwnVersion::Dynamic),
         VersionSite::Missing(_) => None,
     };

@@ -60,7 +60,10 @@ impl Str {
 
     /// A splice replacing this literal with `new`, in the same quoting style.
     pub(crate) fn replace(&self, text: &str, new: &str) -> Splice {
-        Splice::new(self.span.clone(), encode_like(&text[self.span.clone()], new))
+        Splice::new(
+            self.span.clone(),
+            encode_like(&text[self.span.clone()], new),
+        )
     }
 }
 
@@ -71,12 +74,14 @@ pub(crate) fn string(
     item: &Item,
     expected: &'static str,
 ) -> Result<Str, Error> {
-    item.as_value().and_then(Str::from_value).ok_or_else(|| Error::Shape {
-        file,
-        path: path(),
-        found: type_name(item),
-        expected,
-    })
+    item.as_value()
+        .and_then(Str::from_value)
+        .ok_or_else(|| Error::Shape {
+            file,
+            path: path(),
+            found: type_name(item),
+            expected,
+        })
 }
 
 /// Encodes `value` as a TOML string literal in the style of `original`
@@ -272,6 +277,9 @@ impl TableForm {
                     RefKey::Rev
                 };
                 let Some(git) = &self.git else {
+                    if self.path.is_some() {
+                        return Outcome::Skip(SkipReason::PathOnly);
+                    }
                     return Outcome::Conflict {
                         accepted: "only a git dependency takes a tag or rev; pin it by version instead",
                     };
@@ -346,7 +354,11 @@ mod tests {
             ("\"x\"", "a\"b\\c\n", "\"a\\\"b\\\\c\\n\""),
         ];
         for (original, value, expected) in cases {
-            assert_eq!(encode_like(original, value), expected, "{original} <- {value}");
+            assert_eq!(
+                encode_like(original, value),
+                expected,
+                "{original} <- {value}"
+            );
         }
     }
 

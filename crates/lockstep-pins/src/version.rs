@@ -71,7 +71,11 @@ fn site(file: Ecosystem, text: &str, new: &str) -> Result<(Location, String, Spl
             python::VersionSite::Missing(searched) => Err(Error::NoVersion { file, searched }),
         },
         Ecosystem::Npm => match npm::version_site(text)? {
-            Some((old, span)) => Ok((Location::new("", "version"), old, Splice::new(span, json::encode(new)))),
+            Some((old, span)) => Ok((
+                Location::new("", "version"),
+                old,
+                Splice::new(span, json::encode(new)),
+            )),
             None => Err(Error::NoVersion {
                 file,
                 searched: vec!["version".into()],
@@ -98,7 +102,9 @@ fn validate(file: Ecosystem, version: &str) -> Result<(), Error> {
             if ok {
                 Ok(())
             } else {
-                Err(invalid("expected a PEP 440 version such as `1.4.0` or `2.0.0rc1`"))
+                Err(invalid(
+                    "expected a PEP 440 version such as `1.4.0` or `2.0.0rc1`",
+                ))
             }
         }
     }
@@ -108,8 +114,9 @@ fn validate(file: Ecosystem, version: &str) -> Result<(), Error> {
 /// (`1.3.0-rc.1` minor → `1.3.0`), as npm and cargo-release do; build
 /// metadata is dropped.
 fn bumped(version: &str, bump: Bump) -> Result<String, &'static str> {
-    let v = semver::Version::parse(version)
-        .map_err(|_| "a bump needs a MAJOR.MINOR.PATCH version; set the new version explicitly instead")?;
+    let v = semver::Version::parse(version).map_err(
+        |_| "a bump needs a MAJOR.MINOR.PATCH version; set the new version explicitly instead",
+    )?;
     let pre = !v.pre.is_empty();
     let (major, minor, patch) = match bump {
         Bump::Major if pre && v.minor == 0 && v.patch == 0 => (v.major, 0, 0),
