@@ -66,3 +66,8 @@ mod reason;
 
 pub use check::{Checker, Matrix, Policy};
 pub use reason::{Reason, ReasonCode, ReasonSet, Status, Verdict};
+
+/// The README's example runs as a doctest, so it cannot drift from the API.
+#[cfg(doctest)]
+#[doc = include_str!("../README.md")]
+pub struct ReadmeDoctests;
