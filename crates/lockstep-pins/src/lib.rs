@@ -202,3 +202,8 @@ fn check_edit(
         message: err.to_string(),
     })
 }
+
+/// The README's example, compiled and run as a doctest so it stays true.
+#[doc = include_str!("../README.md")]
+#[cfg(doctest)]
+pub struct ReadmeDoctests;

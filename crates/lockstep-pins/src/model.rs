@@ -265,7 +265,8 @@ impl fmt::Display for PinValue {
 pub struct Change {
     /// The entry that changed.
     pub location: Location,
-    /// The dependency's package name, or the package's own name for version edits.
+    /// The dependency's package name; for version edits the package's own
+    /// name (empty when the file names no package, as a virtual manifest).
     pub name: String,
     /// The value before; `None` when the entry had no value of this kind
     /// (a tag added to a git dependency on its default branch, a version

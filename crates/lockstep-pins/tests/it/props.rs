@@ -162,6 +162,28 @@ proptest! {
     }
 
     #[test]
+    fn truncated_fixtures_never_panic(cut in 0usize..2000, which in 0usize..4, tag in tag()) {
+        let (eco, file) = [
+            (Ecosystem::Cargo, "Cargo.toml"),
+            (Ecosystem::Npm, "package.json"),
+            (Ecosystem::Python, "pyproject.toml"),
+            (Ecosystem::Python, "pyproject.poetry.toml"),
+        ][which];
+        let text = crate::fixture(file);
+        let mut cut = cut.min(text.len());
+        while !text.is_char_boundary(cut) {
+            cut -= 1;
+        }
+        let text = &text[..cut];
+        let _ = lockstep_pins::dependencies(eco, text);
+        let _ = lockstep_pins::package(eco, text);
+        // Whatever is left of the file, an edit that succeeds leaves it parseable.
+        if let Ok(edit) = set_pin(eco, text, "core", &PinValue::Tag(tag)) {
+            prop_assert!(lockstep_pins::dependencies(eco, &edit.text).is_ok());
+        }
+    }
+
+    #[test]
     fn readers_never_panic(text in "\\PC{0,200}") {
         for eco in Ecosystem::ALL {
             let _ = lockstep_pins::dependencies(eco, &text);
