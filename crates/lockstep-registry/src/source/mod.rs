@@ -1,0 +1,5 @@
+//! The three release sources.
+
+pub(crate) mod file;
+pub(crate) mod github;
+pub(crate) mod http_index;
