@@ -149,9 +149,7 @@ impl Checker {
                     );
                 }
                 ReasonCode::CapabilityMissing => {
-                    for cap in c
-                        .required_capabilities
-                        .iter()
+                    for cap in distinct(&c.required_capabilities)
                         .filter(|cap| !release.capabilities.contains(cap))
                     {
                         push(
@@ -161,9 +159,7 @@ impl Checker {
                     }
                 }
                 ReasonCode::CapabilityDeprecated => {
-                    for cap in c
-                        .required_capabilities
-                        .iter()
+                    for cap in distinct(&c.required_capabilities)
                         .filter(|cap| release.deprecated_capabilities.contains(cap))
                     {
                         push(
@@ -214,6 +210,16 @@ impl Checker {
             reasons,
         }
     }
+}
+
+/// The names in first-seen order, each once: a manifest that lists a capability twice gets one
+/// reason for it, not two.
+fn distinct(names: &[String]) -> impl Iterator<Item = &String> {
+    names
+        .iter()
+        .enumerate()
+        .filter(move |&(i, n)| !names[..i].contains(n))
+        .map(|(_, n)| n)
 }
 
 /// Every release held against every vertical, computed in one pass over prepared data.

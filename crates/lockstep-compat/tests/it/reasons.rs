@@ -177,6 +177,21 @@ fn one_reason_per_capability_in_messages() {
     );
 }
 
+/// A capability listed twice in the manifest is one reason, not two.
+#[test]
+fn duplicate_requirement_is_one_reason() {
+    let m = vertical("1.0.0", "*")
+        .requires(&["ledger.v1", "fx.v1", "ledger.v1", "fx.v1"])
+        .build();
+    let r = release("1.5.0")
+        .caps(&["fx.v1"])
+        .deprecated(&["fx.v1"])
+        .build();
+    let verdict = Checker::new(std::slice::from_ref(&r), Policy::default()).check(&r, &m);
+    let codes: Vec<_> = verdict.reasons.iter().map(|r| r.code).collect();
+    assert_eq!(codes, [CapabilityMissing, CapabilityDeprecated]);
+}
+
 /// Channels nest: canary ⊃ beta ⊃ stable ⊃ lts, and lts sees only lts.
 #[test]
 fn channels() {
