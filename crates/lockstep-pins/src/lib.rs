@@ -149,9 +149,7 @@ pub fn set_pin(
     new: &PinValue,
 ) -> Result<Edit, Error> {
     let edit = occurrence::set_pin(ecosystem, text, scan(ecosystem, text)?, name, new)?;
-    check_edit(ecosystem, &edit.text, || {
-        scan(ecosystem, &edit.text).map(drop)
-    })?;
+    check_edit(ecosystem, || scan(ecosystem, &edit.text).map(drop))?;
     Ok(edit)
 }
 
@@ -174,9 +172,7 @@ pub fn package(ecosystem: Ecosystem, text: &str) -> Result<Package, Error> {
 /// must be SemVer.
 pub fn set_version(ecosystem: Ecosystem, text: &str, version: &str) -> Result<Edit, Error> {
     let edit = version::set_version(ecosystem, text, version)?;
-    check_edit(ecosystem, &edit.text, || {
-        package(ecosystem, &edit.text).map(drop)
-    })?;
+    check_edit(ecosystem, || package(ecosystem, &edit.text).map(drop))?;
     Ok(edit)
 }
 
@@ -185,16 +181,13 @@ pub fn set_version(ecosystem: Ecosystem, text: &str, version: &str) -> Result<Ed
 /// bumped by minor is `1.3.0`.
 pub fn bump_version(ecosystem: Ecosystem, text: &str, bump: Bump) -> Result<Edit, Error> {
     let edit = version::bump_version(ecosystem, text, bump)?;
-    check_edit(ecosystem, &edit.text, || {
-        package(ecosystem, &edit.text).map(drop)
-    })?;
+    check_edit(ecosystem, || package(ecosystem, &edit.text).map(drop))?;
     Ok(edit)
 }
 
 /// Re-reads edited text: an edit must never hand back a file that no longer parses.
 fn check_edit(
     ecosystem: Ecosystem,
-    _text: &str,
     reread: impl FnOnce() -> Result<(), Error>,
 ) -> Result<(), Error> {
     reread().map_err(|err| Error::EditBroke {

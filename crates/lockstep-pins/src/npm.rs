@@ -249,7 +249,7 @@ impl Entry {
         }
     }
 
-    pub(crate) fn plan(&self, text: &str, new: &PinValue) -> Result<Outcome, Error> {
+    pub(crate) fn plan(&self, new: &PinValue) -> Result<Outcome, Error> {
         let spec = &self.spec;
         let value = new.as_str();
         let (range, from): (Range<usize>, Option<PinValue>) = match (new, self.parsed.kind) {
@@ -318,7 +318,7 @@ impl Entry {
                     Some(f) => (f.clone(), from),
                     None => {
                         let new_spec = format!("{spec}#{value}");
-                        return Ok(self.apply(text, &new_spec, None));
+                        return Ok(self.apply(&new_spec, None));
                     }
                 }
             }
@@ -333,10 +333,10 @@ impl Entry {
         }
         let mut new_spec = spec.clone();
         new_spec.replace_range(range, value);
-        Ok(self.apply(text, &new_spec, from))
+        Ok(self.apply(&new_spec, from))
     }
 
-    fn apply(&self, _text: &str, new_spec: &str, from: Option<PinValue>) -> Outcome {
+    fn apply(&self, new_spec: &str, from: Option<PinValue>) -> Outcome {
         Outcome::Apply {
             splices: vec![Splice::new(
                 self.literal_span.clone(),

@@ -55,7 +55,7 @@ impl Editor {
             },
             Editor::Table(t) => t.plan(text, new),
             Editor::Pep508(e) => e.plan(file, text, new)?,
-            Editor::Npm(e) => e.plan(text, new)?,
+            Editor::Npm(e) => e.plan(new)?,
         })
     }
 }
