@@ -47,6 +47,11 @@
 //!   kind is never changed behind the caller's back (tag ↔ rev is allowed).
 //! - Yarn and pnpm lockfiles are not modelled; npm's is. Poetry 1's
 //!   `poetry lock --no-update` is not modelled; Poetry 2's `poetry lock` is.
+//! - Cargo `[patch]` and `[replace]` tables are not read or edited: they
+//!   override sources for the whole graph and are left to a person.
+//! - A dependency written several times (Poetry's multiple constraints, a
+//!   range in both `dependencies` and `peerDependencies`) gets the same
+//!   value in every entry.
 //! - Python versions are checked loosely (a digit first, then PEP 440
 //!   characters); bumping needs `MAJOR.MINOR.PATCH`.
 //!
