@@ -40,12 +40,14 @@ impl Reader {
         !self.pending.is_empty()
     }
 
-    fn push(&mut self, p: Pending) {
-        if self.pending.len() < MAX_PROBLEMS {
-            self.pending.push(p);
-        } else {
+    /// Counts a problem that will not be reported, when the cap is reached. Callers check this
+    /// before building a message, so a document with 50,000 bad keys costs no formatting.
+    fn full(&mut self) -> bool {
+        let full = self.pending.len() >= MAX_PROBLEMS;
+        if full {
             self.dropped += 1;
         }
+        full
     }
 
     /// Runs `f` with `seg` pushed on the path.
@@ -62,11 +64,10 @@ impl Reader {
 
     /// Reports a problem at the current path, at `pos` (the value's position).
     pub fn report(&mut self, pos: Pos, kind: ProblemKind, message: impl Into<String>) {
-        if self.pending.len() >= MAX_PROBLEMS {
-            self.dropped += 1;
+        if self.full() {
             return;
         }
-        self.push(Pending {
+        self.pending.push(Pending {
             path: self.path.clone(),
             at_key: false,
             occurrence: 0,
@@ -84,13 +85,12 @@ impl Reader {
         kind: ProblemKind,
         message: impl Into<String>,
     ) {
-        if self.pending.len() >= MAX_PROBLEMS {
-            self.dropped += 1;
+        if self.full() {
             return;
         }
         let mut path = self.path.clone();
         path.push(Seg::Key(Cow::Owned(name.to_owned())));
-        self.push(Pending {
+        self.pending.push(Pending {
             path,
             at_key: true,
             occurrence,
@@ -161,7 +161,7 @@ impl Reader {
                     ProblemKind::Duplicate,
                     format!("duplicate key `{}`; each key may appear once", key.name),
                 );
-            } else if !accepted.contains(&key.name.as_str()) {
+            } else if !accepted.contains(&key.name.as_str()) && !self.full() {
                 let hint = suggest(&key.name, accepted)
                     .map(|s| format!("did you mean `{s}`? "))
                     .unwrap_or_default();

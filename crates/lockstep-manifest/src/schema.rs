@@ -32,7 +32,12 @@ pub const WILDCARD_PATTERN: &str =
 
 /// The schema of `vertical_manifest.yaml`.
 pub fn vertical_manifest() -> Value {
-    let mut root = object(TOP, TOP_REQUIRED, vertical_field);
+    let mut root = object(
+        "a vertical's manifest: who it is, which core versions it works with, who owns it",
+        TOP,
+        TOP_REQUIRED,
+        vertical_field,
+    );
     root.insert("$schema".into(), DIALECT.into());
     root.insert(
         "$id".into(),
@@ -45,15 +50,20 @@ pub fn vertical_manifest() -> Value {
 
 /// The schema of `releases.json`, the release index.
 pub fn release_index() -> Value {
-    let mut root = object(INDEX, INDEX, |name| match name {
-        "schema" => json!({ "description": "format version", "const": 1 }),
-        "releases" => json!({
-            "description": "every published core release; versions are unique (build metadata ignored)",
-            "type": "array",
-            "items": { "$ref": "#/$defs/release" }
-        }),
-        _ => undocumented(),
-    });
+    let mut root = object(
+        "every published core release",
+        INDEX,
+        INDEX,
+        |name| match name {
+            "schema" => json!({ "description": "format version", "const": 1 }),
+            "releases" => json!({
+                "description": "every published core release; versions are unique (build metadata ignored)",
+                "type": "array",
+                "items": { "$ref": "#/$defs/release" }
+            }),
+            _ => undocumented(),
+        },
+    );
     root.insert("$schema".into(), DIALECT.into());
     root.insert(
         "$id".into(),
@@ -92,36 +102,50 @@ fn vertical_field(name: &str) -> Value {
             "description": "lifecycle status; anything but active gives a warning",
             "enum": STATUSES.iter().map(|(n, _)| *n).collect::<Vec<_>>(),
         }),
-        "compatibility" => Value::Object(object(COMPAT, COMPAT_REQUIRED, compat_field)),
-        "ownership" => Value::Object(object(OWNERSHIP, OWNERSHIP_REQUIRED, |name| match name {
-            "team" => text("owning team"),
-            "tech_lead" => text("technical lead"),
-            "contact" => json!({
-                "description": "contact email",
-                "type": "string",
-                "format": "email",
-                "pattern": r"^[^@\s]+@[^@\s]+\.[^@\s]+$",
-            }),
-            _ => undocumented(),
-        })),
-        "core" => {
-            let mut core = object(CORE, &[], |name| match name {
-                "mode" => json!({
-                    "description": "pin: a dependency pin in `file`; checkout: the repository is a checkout of core",
-                    "enum": CORE_MODES,
-                }),
-                "file" => json!({
-                    "description": "the package file that pins core, relative to the manifest",
+        "compatibility" => Value::Object(object(
+            "which core versions and features the vertical needs",
+            COMPAT,
+            COMPAT_REQUIRED,
+            compat_field,
+        )),
+        "ownership" => Value::Object(object(
+            "who to call",
+            OWNERSHIP,
+            OWNERSHIP_REQUIRED,
+            |name| match name {
+                "team" => text("owning team"),
+                "tech_lead" => text("technical lead"),
+                "contact" => json!({
+                    "description": "contact email",
                     "type": "string",
-                    "pattern": format!(r"(^|/)({})$", PIN_FILES.join("|").replace('.', r"\.")),
+                    "format": "email",
+                    "pattern": r"^[^@\s]+@[^@\s]+\.[^@\s]+$",
                 }),
-                "dependency" => text("core's package name in `file`"),
-                "registry" => {
-                    text("the release registry: a path, an https:// URL or github:OWNER/REPO")
-                }
                 _ => undocumented(),
-            });
-            core.insert("description".into(), "how this vertical holds core".into());
+            },
+        )),
+        "core" => {
+            let mut core = object(
+                "how this vertical holds core",
+                CORE,
+                &[],
+                |name| match name {
+                    "mode" => json!({
+                        "description": "pin: a dependency pin in `file`; checkout: the repository is a checkout of core",
+                        "enum": CORE_MODES,
+                    }),
+                    "file" => json!({
+                        "description": "the package file that pins core, relative to the manifest",
+                        "type": "string",
+                        "pattern": format!(r"(^|/)({})$", PIN_FILES.join("|").replace('.', r"\.")),
+                    }),
+                    "dependency" => text("core's package name in `file`"),
+                    "registry" => {
+                        text("the release registry: a path, an https:// URL or github:OWNER/REPO")
+                    }
+                    _ => undocumented(),
+                },
+            );
             core.insert(
                 "if".into(),
                 json!({ "properties": { "mode": { "const": "pin" } }, "required": ["mode"] }),
@@ -133,16 +157,21 @@ fn vertical_field(name: &str) -> Value {
             );
             Value::Object(core)
         }
-        "smoke_tests" => Value::Object(object(SMOKE, SMOKE, |name| match name {
-            "command" => json!({
-                "description": "program (relative to the manifest) and arguments, run without a shell; default smoke_tests/run.sh",
-                "oneOf": [
-                    { "type": "string", "pattern": r"\S" },
-                    { "type": "array", "items": { "type": "string", "pattern": r"\S" }, "minItems": 1 }
-                ]
-            }),
-            _ => undocumented(),
-        })),
+        "smoke_tests" => Value::Object(object(
+            "the smoke-test command, if not smoke_tests/run.sh",
+            SMOKE,
+            SMOKE,
+            |name| match name {
+                "command" => json!({
+                    "description": "program (relative to the manifest) and arguments, run without a shell; default smoke_tests/run.sh",
+                    "oneOf": [
+                        { "type": "string", "pattern": r"\S" },
+                        { "type": "array", "items": { "type": "string", "pattern": r"\S" }, "minItems": 1 }
+                    ]
+                }),
+                _ => undocumented(),
+            },
+        )),
         _ => undocumented(),
     }
 }
@@ -183,7 +212,7 @@ fn compat_field(name: &str) -> Value {
 
 fn release_defs() -> Value {
     json!({
-        "release": Value::Object(object(RELEASE, RELEASE_REQUIRED, release_field)),
+        "release": Value::Object(object("one core release", RELEASE, RELEASE_REQUIRED, release_field)),
         "semver": {
             "type": "string",
             "pattern": SEMVER_PATTERN,
@@ -215,7 +244,7 @@ fn release_field(name: &str) -> Value {
         "capabilities" => list("capabilities the release offers"),
         "deprecated_capabilities" => list("capabilities still offered but announced for removal"),
         "changelog" => {
-            let mut c = object(CHANGELOG, &[], |name| match name {
+            let mut c = object("what changed", CHANGELOG, &[], |name| match name {
                 "breaking" => list("breaking changes"),
                 "features" => list("new features"),
                 "fixes" => list("fixes"),
@@ -235,7 +264,7 @@ fn release_field(name: &str) -> Value {
         "artifacts" => json!({
             "description": "downloadable files with their checksums",
             "type": "array",
-            "items": Value::Object(object(ARTIFACT, ARTIFACT, |name| match name {
+            "items": Value::Object(object("a downloadable file", ARTIFACT, ARTIFACT, |name| match name {
                 "name" => text("file name"),
                 "url" => json!({ "description": "where to download it", "type": "string", "pattern": r"\S" }),
                 "sha256" => json!({
@@ -252,12 +281,18 @@ fn release_field(name: &str) -> Value {
 }
 
 /// A closed object whose properties are exactly `fields`, in the reader's order.
-fn object(fields: &[&str], required: &[&str], field: impl Fn(&str) -> Value) -> Map<String, Value> {
+fn object(
+    description: &str,
+    fields: &[&str],
+    required: &[&str],
+    field: impl Fn(&str) -> Value,
+) -> Map<String, Value> {
     let properties: Map<String, Value> = fields
         .iter()
         .map(|name| ((*name).to_owned(), field(name)))
         .collect();
     let mut map = Map::new();
+    map.insert("description".into(), description.into());
     map.insert("type".into(), "object".into());
     map.insert("properties".into(), Value::Object(properties));
     map.insert("required".into(), json!(required));
