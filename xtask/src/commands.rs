@@ -278,7 +278,7 @@ fn status(
     } else {
         let mut text = String::new();
         let m = &vertical.manifest;
-        let line = |k: &str, v: String| format!("  {:<20}{v}\n", paint(BOLD, k));
+        let line = |k: &str, v: String| format!("  {} {v}\n", paint(BOLD, &format!("{k:<18}")));
         text.push_str(&line(
             "vertical",
             format!(

@@ -222,9 +222,35 @@ pub fn npm_lock_version(text: &str, dependency: &str) -> Option<Version> {
     Version::parse(v).ok()
 }
 
-/// An exact pin: `=1.2.0` / `1.2.0` in npm / `==1.2.0`, or a git tag `v1.2.0`.
-fn exact_pin(_file: &Path, _text: &str, _dependency: &str) -> Option<(String, Version)> {
-    None // INTEGRATE: lockstep-pins
+/// An exact pin: `=1.2.0` (Cargo), `1.2.0` / `=1.2.0` (npm), `==1.2.0` (Python), or a git tag
+/// `v1.2.0`. Ranges say nothing exact about what is installed, so they are not used.
+fn exact_pin(file: &Path, text: &str, dependency: &str) -> Option<(String, Version)> {
+    use lockstep_pins::{Ecosystem, GitRef, Pin};
+    let eco = Ecosystem::from_file_name(file.file_name()?.to_str()?)?;
+    let deps = lockstep_pins::pins(eco, text, dependency).ok()?;
+    deps.iter().find_map(|d| {
+        let candidate = match &d.pin {
+            Pin::Version(req) => {
+                let req = req.trim();
+                let exact = req
+                    .strip_prefix("==")
+                    .or_else(|| req.strip_prefix('='))
+                    .map(str::trim);
+                match (eco, exact) {
+                    (_, Some(v)) => v.to_owned(),
+                    (Ecosystem::Npm, None) => req.to_owned(),
+                    _ => return None,
+                }
+            }
+            Pin::Git {
+                reference: GitRef::Tag(tag),
+                ..
+            } => tag.strip_prefix('v').unwrap_or(tag).to_owned(),
+            _ => return None,
+        };
+        let version = Version::parse(&candidate).ok()?;
+        Some((d.pin.describe(), version))
+    })
 }
 
 #[cfg(test)]

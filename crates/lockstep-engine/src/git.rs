@@ -2,7 +2,13 @@
 
 use std::path::Path;
 
-/// The latest tag reachable from HEAD (`git describe --tags --abbrev=0`).
-pub fn describe_tag(_root: &Path) -> Option<String> {
-    None // INTEGRATE: lockstep-snapshot
+/// The latest tag reachable from HEAD (`git describe --tags --abbrev=0`), if any.
+pub fn describe_tag(root: &Path) -> Option<String> {
+    match lockstep_snapshot::describe(root) {
+        Ok(found) => found.map(|d| d.tag),
+        Err(e) => {
+            tracing::debug!(root = %root.display(), error = %e, "git describe failed");
+            None
+        }
+    }
 }

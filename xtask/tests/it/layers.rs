@@ -19,11 +19,21 @@ fn layer(name: &str) -> Option<u8> {
 fn crates_depend_only_on_lower_layers() {
     let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
     let output = Command::new(cargo)
-        .args(["metadata", "--format-version", "1", "--no-deps", "--offline"])
+        .args([
+            "metadata",
+            "--format-version",
+            "1",
+            "--no-deps",
+            "--offline",
+        ])
         .current_dir(env!("CARGO_MANIFEST_DIR"))
         .output()
         .expect("cargo metadata runs");
-    assert!(output.status.success(), "{}", String::from_utf8_lossy(&output.stderr));
+    assert!(
+        output.status.success(),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
     let meta: serde_json::Value = serde_json::from_slice(&output.stdout).unwrap();
 
     let mut violations = Vec::new();
@@ -41,7 +51,9 @@ fn crates_depend_only_on_lower_layers() {
             let is_dev = dep["kind"].as_str() == Some("dev");
             if dep_name == "lockstep-testkit" {
                 if !is_dev && name != "lockstep-testkit" {
-                    violations.push(format!("{name} depends on lockstep-testkit outside [dev-dependencies]"));
+                    violations.push(format!(
+                        "{name} depends on lockstep-testkit outside [dev-dependencies]"
+                    ));
                 }
                 continue;
             }
@@ -53,6 +65,13 @@ fn crates_depend_only_on_lower_layers() {
             }
         }
     }
-    assert!(seen.contains_key("lockstep-manifest") && seen.contains_key("xtask"), "metadata lists the workspace");
-    assert!(violations.is_empty(), "layer rule broken:\n{}", violations.join("\n"));
+    assert!(
+        seen.contains_key("lockstep-manifest") && seen.contains_key("xtask"),
+        "metadata lists the workspace"
+    );
+    assert!(
+        violations.is_empty(),
+        "layer rule broken:\n{}",
+        violations.join("\n")
+    );
 }
