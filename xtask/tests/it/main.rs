@@ -1,4 +1,6 @@
 //! Integration tests for the lockstep command line and the workspace's structure.
 
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
 mod cli;
 mod layers;
