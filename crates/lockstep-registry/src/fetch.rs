@@ -53,7 +53,7 @@ impl std::fmt::Debug for Client {
 enum Answer {
     Fresh {
         url: Url,
-        response: Response<ureq::Body>,
+        response: Box<Response<ureq::Body>>,
     },
     NotModified,
 }
@@ -114,7 +114,7 @@ impl Client {
                 let mut body = Vec::new();
                 self.read_body(
                     &final_url,
-                    response,
+                    *response,
                     self.opts.max_body_bytes,
                     &mut |chunk| {
                         body.extend_from_slice(chunk);
@@ -164,7 +164,7 @@ impl Client {
         let mut body = Vec::new();
         self.read_body(
             &final_url,
-            response,
+            *response,
             self.opts.max_body_bytes,
             &mut |chunk| {
                 body.extend_from_slice(chunk);
@@ -206,7 +206,7 @@ impl Client {
                 detail: None,
             });
         };
-        self.read_body(&final_url, response, cap, sink)
+        self.read_body(&final_url, *response, cap, sink)
     }
 
     /// Sends the request, waiting out short `Retry-After`s, and sorts the answer.
@@ -226,7 +226,7 @@ impl Client {
                 200..=299 => {
                     return Ok(Answer::Fresh {
                         url: final_url,
-                        response,
+                        response: Box::new(response),
                     });
                 }
                 304 if etag.is_some() => return Ok(Answer::NotModified),

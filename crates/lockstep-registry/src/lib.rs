@@ -86,7 +86,7 @@ mod url;
 pub use artifact::download_artifact;
 pub use error::{Error, ErrorKind, Transport};
 pub use fetch::{MAX_REDIRECTS, MAX_RETRIES, MAX_RETRY_WAIT};
-pub use lockstep_manifest::{Artifact, Release};
+pub use lockstep_manifest::{Artifact, Channel, Release};
 pub use options::{DEFAULT_CONNECT_TIMEOUT, DEFAULT_GITHUB_API, DEFAULT_TIMEOUT, Options};
 pub use source::file::{FileIndex, INDEX_FILE_NAME};
 pub use source::github::{GitHubReleases, RELEASE_ASSET};
@@ -185,8 +185,10 @@ mod tests {
 
     #[test]
     fn an_insecure_github_api_base_is_refused_when_opening() {
-        let mut opts = Options::default();
-        opts.github_api = "http://github.example.com/api/v3".into();
+        let opts = Options {
+            github_api: "http://github.example.com/api/v3".into(),
+            ..Options::default()
+        };
         let err = open("github:acme/core", &opts).err().expect("refused");
         assert_eq!(err.kind(), ErrorKind::InsecureUrl);
         assert!(

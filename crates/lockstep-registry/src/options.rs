@@ -123,8 +123,10 @@ mod tests {
 
     #[test]
     fn debug_hides_the_token() {
-        let mut opts = Options::default();
-        opts.github_token = Some("ghp_secret".into());
+        let opts = Options {
+            github_token: Some("ghp_secret".into()),
+            ..Options::default()
+        };
         let shown = format!("{opts:?}");
         assert!(!shown.contains("ghp_secret"), "{shown}");
         assert!(shown.contains("<redacted>"));
