@@ -312,10 +312,10 @@ impl Reader {
 
     /// One of a fixed set of lowercase words.
     pub fn choice<T: Copy>(&mut self, node: &Node, choices: &[(&str, T)]) -> Option<T> {
-        if let Value::Str(s) = &node.value {
-            if let Some((_, v)) = choices.iter().find(|(n, _)| n == s) {
-                return Some(*v);
-            }
+        if let Value::Str(s) = &node.value
+            && let Some((_, v)) = choices.iter().find(|(n, _)| n == s)
+        {
+            return Some(*v);
         }
         let names: Vec<&str> = choices.iter().map(|(n, _)| *n).collect();
         let s = self.string(node, &format!("one of {}", names.join(", ")))?;
@@ -334,10 +334,10 @@ impl Reader {
     }
 
     pub fn semver(&mut self, node: &Node, what: &str) -> Option<semver::Version> {
-        if let Value::Str(s) = &node.value {
-            if let Ok(v) = semver::Version::parse(s) {
-                return Some(v);
-            }
+        if let Value::Str(s) = &node.value
+            && let Ok(v) = semver::Version::parse(s)
+        {
+            return Some(v);
         }
         let s = self.string(node, what)?;
         match semver::Version::parse(s.trim()) {

@@ -342,22 +342,21 @@ fn read_compat(r: &mut Reader, n: &Node) -> Option<Compatibility> {
         "a SemVer version or wildcard such as 1.x.x",
     );
     let max = max_node.and_then(|n| r.key("max_core_version", |r| bound(r, n)));
-    if let (Some(min), Some(max), Some(max_node)) = (&min, &max, max_node) {
-        // min <= max: the lowest version min admits must be admitted by max.
-        if let Some(floor) = min.floor() {
-            if !max.admits_from_above(&floor) {
-                r.key("max_core_version", |r| {
-                    r.report(
-                        max_node.pos,
-                        ProblemKind::Value,
-                        format!(
-                            "max_core_version {max} is below min_core_version {min}; \
-                             expected a maximum at or above the minimum"
-                        ),
-                    );
-                });
-            }
-        }
+    // min <= max: the lowest version min admits must be admitted by max.
+    if let (Some(min), Some(max), Some(max_node)) = (&min, &max, max_node)
+        && let Some(floor) = min.floor()
+        && !max.admits_from_above(&floor)
+    {
+        r.key("max_core_version", |r| {
+            r.report(
+                max_node.pos,
+                ProblemKind::Value,
+                format!(
+                    "max_core_version {max} is below min_core_version {min}; \
+                     expected a maximum at or above the minimum"
+                ),
+            );
+        });
     }
     let contracts_major = r
         .required(

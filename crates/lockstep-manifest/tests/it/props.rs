@@ -116,10 +116,8 @@ fn manifest() -> impl Strategy<Value = VerticalManifest> {
         (text(), text(), "[a-z0-9._+-]{1,10}@[a-z0-9-]{1,10}\\.[a-z]{2,6}"),
     )
         .prop_filter_map("min must not be above max", |((name, version, status), (min, max, major, channel, timeout), caps, (team, lead, contact))| {
-            if let Some(floor) = min.floor() {
-                if !max.admits_from_above(&floor) {
-                    return None;
-                }
+            if min.floor().is_some_and(|floor| !max.admits_from_above(&floor)) {
+                return None;
             }
             let q = |s: &str| serde_json::to_string(s).unwrap();
             let caps: String = caps.iter().map(|c| format!("    - {}\n", q(c))).collect();
