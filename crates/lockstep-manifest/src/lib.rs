@@ -100,3 +100,8 @@ pub fn detect_kind(text: &str) -> DocumentKind {
         DocumentKind::VerticalManifest
     }
 }
+
+/// The README's example, compiled and run as a doctest so it cannot rot.
+#[doc = include_str!("../README.md")]
+#[cfg(doctest)]
+pub struct ReadmeDoctest;
