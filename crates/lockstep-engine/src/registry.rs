@@ -1,24 +1,16 @@
-//! Loading releases from a registry spec (temporary: local files only).
+//! Loading releases from a registry spec, with the cache in the vertical's state directory.
 
 use std::path::Path;
 
 use lockstep_manifest::Release;
 
-/// Temporary error.
-#[derive(Debug, thiserror::Error)]
-#[error("{0}")]
-pub struct Error(String);
+pub use lockstep_registry::Error;
 
-/// Loads releases.
-pub fn load(spec: &str, _state_dir: Option<&Path>) -> Result<Vec<Release>, Error> {
-    let p = Path::new(spec);
-    let p = if p.is_dir() {
-        p.join("releases.json")
-    } else {
-        p.to_path_buf()
-    };
-    let text = std::fs::read_to_string(&p).map_err(|e| Error(format!("{}: {e}", p.display())))?;
-    lockstep_manifest::ReleaseIndex::parse(&text)
-        .map(|i| i.releases)
-        .map_err(|e| Error(e.to_string()))
+/// Loads every release (drafts excluded, SemVer order) from `spec`. `state_dir` is the
+/// `.lockstep/` directory whose `cache/` keeps ETags; `None` disables caching.
+pub fn load(spec: &str, state_dir: Option<&Path>) -> Result<Vec<Release>, Error> {
+    let mut options = lockstep_registry::Options::from_env();
+    options.cache_dir = state_dir.map(|d| d.join("cache"));
+    let source = lockstep_registry::open(spec, &options)?;
+    source.releases()
 }
