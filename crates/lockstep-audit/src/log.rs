@@ -135,7 +135,7 @@ impl AuditLog {
                 }
                 Tail::Empty => return self.write_locked(&locked, 1, GENESIS_PREV, new),
                 Tail::Sound(last) => {
-                    return self.write_locked(&locked, last.seq + 1, &last.hash, new);
+                    return self.write_locked(&locked, last.seq.saturating_add(1), &last.hash, new);
                 }
             }
         }
@@ -441,7 +441,7 @@ impl AuditLog {
         let dropped_sha256 = hex(&hasher.finalize());
 
         let (seq, prev) = match &torn.last {
-            Some(last) => (last.seq + 1, last.hash.as_str()),
+            Some(last) => (last.seq.saturating_add(1), last.hash.as_str()),
             None => (1, GENESIS_PREV),
         };
         let new = NewRecord::new(actor, action::REPAIRED, "dropped_torn_tail")

@@ -223,6 +223,10 @@ pub fn run_with(spec: &CommandSpec, on_spawn: impl FnOnce(Pgid)) -> Result<RunRe
     if let Some(dir) = spec.get_current_dir() {
         command.current_dir(dir);
     }
+    // process-wrap puts the command at the head of a new group and, in `wait`, reaps whatever
+    // of ours is left in it. Signals go to the group through `killpg` directly (see `group`):
+    // the child handle lives in the waiter thread, blocked in `wait(&mut self)`, so it cannot
+    // also be used to signal without a lock that the blocked wait would hold.
     let mut command = CommandWrap::from(command);
     command.wrap(ProcessGroup::leader());
     let spawned = spawn(&mut command);
