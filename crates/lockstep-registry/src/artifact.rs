@@ -19,6 +19,8 @@ use crate::{Error, Options};
 /// any failure the temp file is removed and nothing appears under the artifact's name. Reading
 /// stops as soon as more bytes arrive than the metadata states.
 ///
+/// The file is created like any temp file (mode 0600 on Unix); set other permissions after.
+///
 /// The URL follows the same rules as registry URLs (`https://`, or `http://` to loopback), and
 /// the GitHub token is sent only if the artifact lives on the API host.
 pub fn download_artifact(

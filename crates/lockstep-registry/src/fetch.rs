@@ -302,6 +302,9 @@ impl Client {
             if !encoded {
                 config = config.accept_encoding("");
             }
+            if current.is_loopback() {
+                config = config.proxy(None);
+            }
             let response = config
                 .build()
                 .call()

@@ -46,7 +46,9 @@
 //!   are not SemVer are skipped with a warning.
 //! - An artifact's total timeout is [`Options::timeout`]; raise it for large files.
 //! - Signatures on release metadata are not checked yet.
-//! - Proxies come from the standard environment variables, as the HTTP library reads them.
+//! - Proxies come from the standard `HTTPS_PROXY`/`HTTP_PROXY`/`NO_PROXY` variables, as the
+//!   HTTP library reads them; loopback URLs never use a proxy.
+//! - Cache files are never pruned; deleting the cache directory is always safe.
 //!
 //! ## Examples
 //!

@@ -67,6 +67,11 @@ impl Url {
         redact(&self.text)
     }
 
+    /// Whether the host is loopback (such URLs never go through a proxy).
+    pub(crate) fn is_loopback(&self) -> bool {
+        is_loopback(&self.host)
+    }
+
     /// Whether `other` has the same scheme, host and port (the same origin).
     pub(crate) fn same_origin(&self, other: &Url) -> bool {
         self.scheme == other.scheme && self.host == other.host && self.port == other.port
