@@ -36,8 +36,9 @@ pub(crate) struct Client {
     agent: ureq::Agent,
     opts: Options,
     cache: Option<Cache>,
-    /// The origin that gets the token; `None` when there is no token or no valid API base.
-    token_origin: Option<Url>,
+    /// The GitHub API's origin, the only one that gets the token; `None` when the API base
+    /// is not a URL lockstep may fetch.
+    api_origin: Option<Url>,
 }
 
 impl std::fmt::Debug for Client {
@@ -67,20 +68,17 @@ impl Client {
             .timeout_connect(Some(opts.connect_timeout))
             .user_agent(opts.user_agent.as_str())
             .build();
-        let token_origin = match &opts.github_token {
-            Some(_) => Url::parse(opts.github_api.trim_end_matches('/')).ok(),
-            None => None,
-        };
+        let api_origin = Url::parse(opts.github_api.trim_end_matches('/')).ok();
         Client {
             agent: config.new_agent(),
             opts: opts.clone(),
             cache: opts.cache_dir.clone().map(Cache::new),
-            token_origin,
+            api_origin,
         }
     }
 
     pub(crate) fn has_token(&self) -> bool {
-        self.token_origin.is_some()
+        self.api_origin.is_some() && self.opts.github_token.is_some()
     }
 
     /// GETs `url`, revalidating a cached copy with `If-None-Match` when there is one.
@@ -111,16 +109,7 @@ impl Client {
             } => {
                 let etag = header(response.headers(), "etag");
                 let link = header(response.headers(), "link");
-                let mut body = Vec::new();
-                self.read_body(
-                    &final_url,
-                    *response,
-                    self.opts.max_body_bytes,
-                    &mut |chunk| {
-                        body.extend_from_slice(chunk);
-                        Ok(())
-                    },
-                )?;
+                let body = self.read_to_vec(&final_url, *response)?;
                 if let (Some(cache), Some(etag)) = (&self.cache, etag) {
                     let entry = Entry { etag, link, body };
                     if let Err(e) = cache.put(url.as_str(), &entry) {
@@ -161,16 +150,7 @@ impl Client {
                 detail: None,
             });
         };
-        let mut body = Vec::new();
-        self.read_body(
-            &final_url,
-            *response,
-            self.opts.max_body_bytes,
-            &mut |chunk| {
-                body.extend_from_slice(chunk);
-                Ok(())
-            },
-        )?;
+        let body = self.read_to_vec(&final_url, *response)?;
         if let Some(cache) = &self.cache {
             let entry = Entry {
                 etag: "immutable".into(),
@@ -291,12 +271,15 @@ impl Client {
             if let Some(etag) = etag {
                 request = request.header("If-None-Match", etag);
             }
-            if let (Some(origin), Some(token)) = (&self.token_origin, &self.opts.github_token)
-                && origin.same_origin(&current)
+            if self
+                .api_origin
+                .as_ref()
+                .is_some_and(|api| api.same_origin(&current))
             {
-                request = request
-                    .header("Authorization", format!("Bearer {token}"))
-                    .header("X-GitHub-Api-Version", "2022-11-28");
+                request = request.header("X-GitHub-Api-Version", "2022-11-28");
+                if let Some(token) = &self.opts.github_token {
+                    request = request.header("Authorization", format!("Bearer {token}"));
+                }
             }
             let mut config = request.config().timeout_global(Some(remaining));
             if !encoded {
@@ -327,6 +310,16 @@ impl Client {
             url: url.shown(),
             reason: "more than 5 times",
         })
+    }
+
+    /// Reads the whole body, up to [`Options::max_body_bytes`].
+    fn read_to_vec(&self, url: &Url, response: Response<ureq::Body>) -> Result<Vec<u8>, Error> {
+        let mut body = Vec::new();
+        self.read_body(url, response, self.opts.max_body_bytes, &mut |chunk| {
+            body.extend_from_slice(chunk);
+            Ok(())
+        })?;
+        Ok(body)
     }
 
     /// Reads the body into `sink`, failing fast once it exceeds `cap`.
