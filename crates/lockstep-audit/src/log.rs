@@ -151,16 +151,19 @@ impl AuditLog {
     ///
     /// [`Error::Parse`] names the first line that is not a record, a torn tail included.
     pub fn records(&self) -> Result<Vec<Record>, Error> {
-        let bytes = match fs::read(&self.path) {
-            Ok(bytes) => bytes,
+        let mut file = match File::open(&self.path) {
+            Ok(file) => file,
             Err(e) if e.kind() == io::ErrorKind::NotFound => return Ok(Vec::new()),
-            Err(source) => {
-                return Err(Error::Read {
-                    path: self.path.clone(),
-                    source,
-                });
-            }
+            Err(source) => return Err(self.read_error(source)),
         };
+        // Appends hold the exclusive lock while they write: a shared lock never sees half a line.
+        file.lock_shared().map_err(|source| Error::Lock {
+            path: self.path.clone(),
+            source,
+        })?;
+        let mut bytes = Vec::new();
+        file.read_to_end(&mut bytes)
+            .map_err(|e| self.read_error(e))?;
         let body = bytes.strip_suffix(b"\n").unwrap_or(&bytes);
         if body.is_empty() {
             return Ok(Vec::new());
@@ -179,8 +182,8 @@ impl AuditLog {
 
     /// Checks the whole chain and names the first bad record, if any.
     ///
-    /// Reads the file without locking it: appends only ever add whole lines, so a concurrent
-    /// append is either seen or not. A missing file verifies as an empty log.
+    /// Reads the file under a shared lock, so an append in progress is either seen whole or not
+    /// at all. A missing file verifies as an empty log.
     ///
     /// # Errors
     ///

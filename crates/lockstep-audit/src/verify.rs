@@ -192,6 +192,11 @@ pub(crate) fn verify_file(path: &Path, anchor: Option<&Anchor>) -> Result<Verify
         }
         Err(source) => return Err(read_error(source)),
     };
+    // Appends hold the exclusive lock while they write: a shared lock never sees half a line.
+    file.lock_shared().map_err(|source| Error::Lock {
+        path: path.to_owned(),
+        source,
+    })?;
     let mut lines = Lines::new(file);
     let mut expected_seq: u64 = 1;
     // The previous record's hash (empty before the first record is read).

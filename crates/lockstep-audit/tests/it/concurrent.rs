@@ -107,3 +107,42 @@ fn child_appender() {
         }
     }
 }
+
+#[test]
+fn verify_and_records_during_appends_never_see_half_a_record() {
+    let (_dir, log) = crate::new_log();
+    let writers: Vec<String> = (0..3).map(|t| format!("writer{t}")).collect();
+    let done = std::sync::atomic::AtomicBool::new(false);
+    std::thread::scope(|s| {
+        let readers: Vec<_> = (0..2)
+            .map(|_| {
+                s.spawn(|| {
+                    let mut checks = 0u32;
+                    // At least a few checks, and keep checking until the writers are done.
+                    while checks < 5 || !done.load(std::sync::atomic::Ordering::Acquire) {
+                        let report = log.verify().expect("verify");
+                        assert!(report.is_ok(), "{:?}", report.problem);
+                        let records = log.records().expect("records");
+                        assert!(records.len() as u64 >= report.records);
+                        checks += 1;
+                    }
+                })
+            })
+            .collect();
+        let appenders: Vec<_> = writers
+            .iter()
+            .map(|writer| {
+                let path = log.path();
+                s.spawn(move || append_as(path, writer))
+            })
+            .collect();
+        for a in appenders {
+            a.join().expect("appender");
+        }
+        done.store(true, std::sync::atomic::Ordering::Release);
+        for r in readers {
+            r.join().expect("reader");
+        }
+    });
+    assert_complete(&log, &writers);
+}

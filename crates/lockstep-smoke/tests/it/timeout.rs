@@ -16,6 +16,15 @@ const GRACE: Duration = Duration::from_secs(1);
 /// Scheduling margin on top of the runner's own bound, for a loaded machine.
 const MARGIN: Duration = Duration::from_millis(750);
 
+/// Starts a background process that ignores SIGTERM and keeps the output pipe, and waits until
+/// it has said so (its pid in `gc.pid`, written after the trap is set).
+const IGNORING_HOLDER: &str = "sh -c 'trap \"\" TERM; echo $$ > gc.pid; exec sleep 1000' &
+while [ ! -s gc.pid ]; do sleep 0.01; done";
+/// The same with its output closed.
+const IGNORING_CLOSED: &str =
+    "sh -c 'trap \"\" TERM; echo $$ > gc.pid; exec sleep 1000 >/dev/null 2>&1' &
+while [ ! -s gc.pid ]; do sleep 0.01; done";
+
 #[test]
 fn a_timeout_kills_the_whole_group_within_timeout_plus_grace() {
     // (name, script, leader's signal, whether something ignores SIGTERM)
@@ -28,13 +37,13 @@ fn a_timeout_kills_the_whole_group_within_timeout_plus_grace() {
         ),
         (
             "grandchild ignores SIGTERM and holds stdout",
-            "(trap '' TERM; exec sleep 1000) &\necho $! > gc.pid\necho started\nwait",
+            &format!("{IGNORING_HOLDER}\necho started\nwait"),
             libc_sig::TERM,
             true,
         ),
         (
             "grandchild ignores SIGTERM with its output closed",
-            "(trap '' TERM; exec sleep 1000 >/dev/null 2>&1) &\necho $! > gc.pid\necho started\nwait",
+            &format!("{IGNORING_CLOSED}\necho started\nwait"),
             libc_sig::TERM,
             true,
         ),
@@ -94,12 +103,12 @@ fn leftovers_of_a_finished_command_are_stopped() {
         ),
         (
             "background process ignores SIGTERM and holds stdout",
-            "(trap '' TERM; exec sleep 1000) &\necho $! > gc.pid\necho done",
+            &format!("{IGNORING_HOLDER}\necho done"),
             Some(true),
         ),
         (
             "daemon ignores SIGTERM with its output closed",
-            "(trap '' TERM; exec sleep 1000 >/dev/null 2>&1) &\necho $! > gc.pid\necho done",
+            &format!("{IGNORING_CLOSED}\necho done"),
             Some(true),
         ),
     ];
