@@ -39,6 +39,7 @@
 #![forbid(unsafe_code)]
 #![deny(missing_docs)]
 
+pub mod cascade;
 pub mod current;
 pub mod gate;
 mod git;
