@@ -1,0 +1,240 @@
+//! The validated graph: packages indexed by name, adjacency both ways, no cycle through
+//! normal or build edges.
+
+use std::collections::{BTreeMap, HashMap};
+
+use crate::{Edge, Error, Package, Repo};
+
+/// Packages, edges and repositories, validated and indexed.
+///
+/// Packages are kept sorted by name, so every walk over the graph is deterministic.
+#[derive(Debug, Clone)]
+pub struct Graph {
+    pub(crate) packages: Vec<Package>,
+    pub(crate) index: HashMap<String, usize>,
+    pub(crate) edges: Vec<Edge>,
+    /// Per edge: (dependent, dependency) indices.
+    pub(crate) ends: Vec<(usize, usize)>,
+    /// Per package: the edges where it is the dependent, ordered by dependency.
+    pub(crate) upstream: Vec<Vec<usize>>,
+    /// Per package: the edges where it is the dependency, ordered by dependent.
+    pub(crate) downstream: Vec<Vec<usize>>,
+    /// Per package: the indices of the packages it re-exports.
+    pub(crate) reexports: Vec<Vec<usize>>,
+    pub(crate) repos: BTreeMap<String, Repo>,
+    /// Per repository: how many packages it holds.
+    pub(crate) repo_sizes: BTreeMap<String, usize>,
+}
+
+impl Graph {
+    /// Validate and index. Fails on a duplicate package or repository, an edge, re-export or
+    /// package naming something undeclared, or a cycle through normal or build edges (dev
+    /// edges may form cycles: they neither order waves nor cascade).
+    pub fn new(packages: Vec<Package>, edges: Vec<Edge>, repos: Vec<Repo>) -> Result<Graph, Error> {
+        let mut repo_map = BTreeMap::new();
+        for repo in repos {
+            if repo_map.contains_key(&repo.name) {
+                return Err(Error::DuplicateRepo { name: repo.name });
+            }
+            repo_map.insert(repo.name.clone(), repo);
+        }
+
+        let mut packages = packages;
+        packages.sort_by(|a, b| a.name.cmp(&b.name));
+        let mut index = HashMap::with_capacity(packages.len());
+        let mut repo_sizes = BTreeMap::new();
+        for (i, p) in packages.iter().enumerate() {
+            if i > 0 && packages[i - 1].name == p.name {
+                return Err(Error::DuplicatePackage {
+                    name: p.name.clone(),
+                    first_repo: packages[i - 1].repo.clone(),
+                    second_repo: p.repo.clone(),
+                });
+            }
+            if !repo_map.contains_key(&p.repo) {
+                return Err(Error::UnknownRepo {
+                    package: p.name.clone(),
+                    repo: p.repo.clone(),
+                });
+            }
+            *repo_sizes.entry(p.repo.clone()).or_insert(0) += 1;
+            index.insert(p.name.clone(), i);
+        }
+
+        let mut ends = Vec::with_capacity(edges.len());
+        for e in &edges {
+            let find = |name: &str| {
+                index
+                    .get(name)
+                    .copied()
+                    .ok_or_else(|| Error::UnknownEdgePackage {
+                        dependent: e.dependent.clone(),
+                        dependency: e.dependency.clone(),
+                        missing: name.to_owned(),
+                    })
+            };
+            ends.push((find(&e.dependent)?, find(&e.dependency)?));
+        }
+        let mut upstream = vec![Vec::new(); packages.len()];
+        let mut downstream = vec![Vec::new(); packages.len()];
+        for (e, &(dependent, dependency)) in ends.iter().enumerate() {
+            upstream[dependent].push(e);
+            downstream[dependency].push(e);
+        }
+        // Edge order within a list: by the other end, then kind, file and pin, so the plan
+        // does not depend on the order the caller listed edges in.
+        let key = |e: usize| (&edges[e].kind, &edges[e].file, edges[e].pin.as_str());
+        for list in &mut upstream {
+            list.sort_by(|&a, &b| ends[a].1.cmp(&ends[b].1).then_with(|| key(a).cmp(&key(b))));
+        }
+        for list in &mut downstream {
+            list.sort_by(|&a, &b| ends[a].0.cmp(&ends[b].0).then_with(|| key(a).cmp(&key(b))));
+        }
+
+        let mut reexports = Vec::with_capacity(packages.len());
+        for p in &packages {
+            let mut list = Vec::with_capacity(p.reexports.len());
+            for r in &p.reexports {
+                let &i = index.get(r).ok_or_else(|| Error::UnknownReexport {
+                    package: p.name.clone(),
+                    reexport: r.clone(),
+                })?;
+                list.push(i);
+            }
+            list.sort_unstable();
+            list.dedup();
+            reexports.push(list);
+        }
+
+        let graph = Graph {
+            packages,
+            index,
+            edges,
+            ends,
+            upstream,
+            downstream,
+            reexports,
+            repos: repo_map,
+            repo_sizes,
+        };
+        if let Some(cycle) = graph.find_cycle() {
+            return Err(Error::Cycle {
+                packages: cycle
+                    .into_iter()
+                    .map(|i| graph.packages[i].name.clone())
+                    .collect(),
+            });
+        }
+        Ok(graph)
+    }
+
+    /// Every package, sorted by name.
+    pub fn packages(&self) -> &[Package] {
+        &self.packages
+    }
+
+    /// The package called `name`.
+    pub fn package(&self, name: &str) -> Option<&Package> {
+        self.index.get(name).map(|&i| &self.packages[i])
+    }
+
+    /// Every edge, in the order given.
+    pub fn edges(&self) -> &[Edge] {
+        &self.edges
+    }
+
+    /// The repository called `name`.
+    pub fn repo(&self, name: &str) -> Option<&Repo> {
+        self.repos.get(name)
+    }
+
+    /// Every repository, sorted by name.
+    pub fn repos(&self) -> impl Iterator<Item = &Repo> {
+        self.repos.values()
+    }
+
+    /// The edges on which `name` depends (all kinds), ordered by dependency name.
+    pub fn dependencies(&self, name: &str) -> impl Iterator<Item = &Edge> {
+        self.adjacent(name, &self.upstream)
+    }
+
+    /// The edges that depend on `name` (all kinds), ordered by dependent name.
+    pub fn dependents(&self, name: &str) -> impl Iterator<Item = &Edge> {
+        self.adjacent(name, &self.downstream)
+    }
+
+    fn adjacent<'a>(
+        &'a self,
+        name: &str,
+        lists: &'a [Vec<usize>],
+    ) -> impl Iterator<Item = &'a Edge> {
+        let list: &[usize] = match self.index.get(name) {
+            Some(&i) => &lists[i],
+            None => &[],
+        };
+        list.iter().map(|&e| &self.edges[e])
+    }
+
+    /// The release tag of `package` at `version`: `vX.Y.Z` when its repository holds one
+    /// package, `NAME-vX.Y.Z` when it holds several.
+    pub fn tag(&self, package: &Package, version: &semver::Version) -> String {
+        if self.repo_sizes.get(&package.repo).copied().unwrap_or(0) > 1 {
+            format!("{}-v{version}", package.name)
+        } else {
+            format!("v{version}")
+        }
+    }
+
+    /// One cycle through ordering (normal, build) edges, smallest index first, or `None`.
+    /// Iterative depth-first search, so deep graphs do not overflow the stack.
+    fn find_cycle(&self) -> Option<Vec<usize>> {
+        const WHITE: u8 = 0;
+        const GREY: u8 = 1;
+        const BLACK: u8 = 2;
+        let mut colour = vec![WHITE; self.packages.len()];
+        // (node, next position in its upstream list)
+        let mut stack: Vec<(usize, usize)> = Vec::new();
+        for root in 0..self.packages.len() {
+            if colour[root] != WHITE {
+                continue;
+            }
+            colour[root] = GREY;
+            stack.push((root, 0));
+            while let Some(top) = stack.last_mut() {
+                let (node, pos) = *top;
+                let list = &self.upstream[node];
+                if pos == list.len() {
+                    colour[node] = BLACK;
+                    stack.pop();
+                    continue;
+                }
+                top.1 += 1;
+                let e = list[pos];
+                if !self.edges[e].kind.orders() {
+                    continue;
+                }
+                let next = self.ends[e].1;
+                match colour[next] {
+                    WHITE => {
+                        colour[next] = GREY;
+                        stack.push((next, 0));
+                    }
+                    GREY => {
+                        let start = stack.iter().position(|&(n, _)| n == next)?;
+                        let mut cycle: Vec<usize> =
+                            stack[start..].iter().map(|&(n, _)| n).collect();
+                        let smallest = cycle
+                            .iter()
+                            .enumerate()
+                            .min_by_key(|&(_, &n)| n)
+                            .map_or(0, |(i, _)| i);
+                        cycle.rotate_left(smallest);
+                        return Some(cycle);
+                    }
+                    _ => {}
+                }
+            }
+        }
+        None
+    }
+}

@@ -1,0 +1,232 @@
+//! The input vocabulary: packages, the repositories that hold them, and the edges between them.
+
+use std::fmt;
+use std::str::FromStr;
+
+use semver::Version;
+use serde::{Deserialize, Serialize};
+
+/// The packaging ecosystem of a package: which manifest it has and how its pins are written.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Ecosystem {
+    /// Rust: `Cargo.toml`; requirements in Cargo syntax (a bare `1.2` is `^1.2`).
+    Cargo,
+    /// JavaScript: `package.json`; requirements in npm syntax (a bare `1.2` is `1.2.x`).
+    Npm,
+    /// Python: `pyproject.toml`; PEP 440 specifiers (`>=1.2,<2`, `~=1.2`, `==1.2.*`).
+    Python,
+}
+
+impl Ecosystem {
+    /// `cargo`, `npm` or `python`, as in the plan's JSON.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Ecosystem::Cargo => "cargo",
+            Ecosystem::Npm => "npm",
+            Ecosystem::Python => "python",
+        }
+    }
+}
+
+impl fmt::Display for Ecosystem {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+impl FromStr for Ecosystem {
+    type Err = ParseNameError;
+
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        match s {
+            "cargo" => Ok(Ecosystem::Cargo),
+            "npm" => Ok(Ecosystem::Npm),
+            "python" => Ok(Ecosystem::Python),
+            _ => Err(ParseNameError {
+                input: s.to_owned(),
+                expected: "cargo, npm or python",
+            }),
+        }
+    }
+}
+
+/// A name that is not one of the accepted words (an [`Ecosystem`], a [`DepKind`] or a
+/// [`Bump`](crate::Bump)).
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("`{input}` is not accepted; expected {expected}")]
+pub struct ParseNameError {
+    /// What was given.
+    pub input: String,
+    /// What would be accepted.
+    pub expected: &'static str,
+}
+
+/// How a dependent needs its dependency.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum DepKind {
+    /// Needed to build and run the dependent: orders the waves and cascades the release.
+    Normal,
+    /// Needed to build the dependent: treated exactly like [`DepKind::Normal`].
+    Build,
+    /// Needed only for the dependent's tests: does not order waves and does not cascade
+    /// (as in Cargo, a cycle through dev-dependencies is allowed).
+    Dev,
+}
+
+impl DepKind {
+    /// Whether this edge orders waves and cascades releases (normal and build edges do).
+    pub fn orders(self) -> bool {
+        !matches!(self, DepKind::Dev)
+    }
+}
+
+/// How a dependent pins its dependency, as written in its manifest.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case", tag = "kind", content = "value")]
+pub enum PinSpec {
+    /// A version requirement in the ecosystem's syntax (`^1.2`, `1.2.3`, `>=1.2,<2`, `~=1.2`).
+    /// A Cargo path or git dependency that also carries a `version` key is this.
+    Requirement(String),
+    /// A git tag (`v1.2.0`, `core-v1.2.0`).
+    GitTag(String),
+    /// A git commit id.
+    GitRev(String),
+    /// A path to the dependency's sources; nothing to rewrite.
+    Path(String),
+}
+
+impl PinSpec {
+    /// The value as written in the manifest.
+    pub fn as_str(&self) -> &str {
+        match self {
+            PinSpec::Requirement(s)
+            | PinSpec::GitTag(s)
+            | PinSpec::GitRev(s)
+            | PinSpec::Path(s) => s,
+        }
+    }
+}
+
+/// One releasable package.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[non_exhaustive]
+pub struct Package {
+    /// The package's name, unique across all repositories.
+    pub name: String,
+    /// The repository that holds it (a [`Repo::name`]).
+    pub repo: String,
+    /// Its ecosystem.
+    pub ecosystem: Ecosystem,
+    /// Its current version (the one its manifest states).
+    pub version: Version,
+    /// Its manifest, relative to the repository root (`crates/foo/Cargo.toml`).
+    pub manifest: String,
+    /// Upstream packages it re-exports: when one of them has a breaking release, so does this
+    /// package.
+    pub reexports: Vec<String>,
+}
+
+impl Package {
+    /// A package that re-exports nothing.
+    pub fn new(
+        name: impl Into<String>,
+        repo: impl Into<String>,
+        ecosystem: Ecosystem,
+        version: Version,
+        manifest: impl Into<String>,
+    ) -> Self {
+        Package {
+            name: name.into(),
+            repo: repo.into(),
+            ecosystem,
+            version,
+            manifest: manifest.into(),
+            reexports: Vec::new(),
+        }
+    }
+
+    /// The same package, declaring that it re-exports `upstream`.
+    #[must_use]
+    pub fn reexporting(mut self, upstream: impl Into<String>) -> Self {
+        self.reexports.push(upstream.into());
+        self
+    }
+}
+
+/// `dependent` depends on `dependency`, pinned by `pin` in `file`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[non_exhaustive]
+pub struct Edge {
+    /// The package that has the dependency.
+    pub dependent: String,
+    /// The package depended on.
+    pub dependency: String,
+    /// Normal, build or dev.
+    pub kind: DepKind,
+    /// The pin as written.
+    pub pin: PinSpec,
+    /// The file that holds the pin, relative to the dependent's repository root (usually the
+    /// dependent's manifest; a Cargo workspace root for `[workspace.dependencies]`).
+    pub file: String,
+}
+
+impl Edge {
+    /// An edge; see the fields.
+    pub fn new(
+        dependent: impl Into<String>,
+        dependency: impl Into<String>,
+        kind: DepKind,
+        pin: PinSpec,
+        file: impl Into<String>,
+    ) -> Self {
+        Edge {
+            dependent: dependent.into(),
+            dependency: dependency.into(),
+            kind,
+            pin,
+            file: file.into(),
+        }
+    }
+}
+
+/// Per-repository facts the caller passes in.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[non_exhaustive]
+pub struct Repo {
+    /// The repository's name (from `cascade.toml`).
+    pub name: String,
+    /// Its HEAD commit id: part of the plan's digest.
+    pub head: String,
+    /// The smoke command to run after the pins change, if any.
+    pub smoke: Option<String>,
+    /// The command that regenerates its lockfile, if any.
+    pub lockfile_command: Option<String>,
+}
+
+impl Repo {
+    /// A repository without smoke or lockfile commands.
+    pub fn new(name: impl Into<String>, head: impl Into<String>) -> Self {
+        Repo {
+            name: name.into(),
+            head: head.into(),
+            smoke: None,
+            lockfile_command: None,
+        }
+    }
+
+    /// The same repository with a smoke command.
+    #[must_use]
+    pub fn with_smoke(mut self, command: impl Into<String>) -> Self {
+        self.smoke = Some(command.into());
+        self
+    }
+
+    /// The same repository with a lockfile command.
+    #[must_use]
+    pub fn with_lockfile_command(mut self, command: impl Into<String>) -> Self {
+        self.lockfile_command = Some(command.into());
+        self
+    }
+}

@@ -1,0 +1,648 @@
+//! The request, the planner and the plan it returns.
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use semver::Version;
+use serde::{Deserialize, Serialize};
+use sha2::{Digest, Sha256};
+
+use crate::req::{Outcome, Requirement};
+use crate::{Bump, Change, DepKind, Ecosystem, Error, Graph, PinSpec};
+
+/// The schema name of a plan's JSON.
+pub const PLAN_SCHEMA: &str = "lockstep.cascade-plan/v1";
+
+/// What to release.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct Request {
+    /// The packages the cascade starts from.
+    pub start: Vec<String>,
+    /// The start packages' bump (`--bump`); when `None`, every planned package's bump is
+    /// computed from [`Request::commits`].
+    pub bump: Option<Bump>,
+    /// Per package, the commit messages since its last tag. Used only when `bump` is `None`:
+    /// a start package without a `feat`, `fix`, `perf` or breaking commit is not released (the
+    /// plan's notes say so); a dependent takes the larger of its commits' bump and the one the
+    /// cascade gives it.
+    pub commits: BTreeMap<String, Vec<String>>,
+    /// Rewrite version requirements to the new version even when they already admit it
+    /// (`--exact-pins`).
+    pub exact_pins: bool,
+}
+
+impl Request {
+    /// A request starting from `start`, with neither bump nor commits, and loose pins.
+    pub fn new<S: Into<String>>(start: impl IntoIterator<Item = S>) -> Self {
+        Request {
+            start: start.into_iter().map(Into::into).collect(),
+            ..Request::default()
+        }
+    }
+
+    /// The same request with a given bump for the start packages.
+    #[must_use]
+    pub fn with_bump(mut self, bump: Bump) -> Self {
+        self.bump = Some(bump);
+        self
+    }
+
+    /// The same request with these commit messages for `package`.
+    #[must_use]
+    pub fn with_commits<S: Into<String>>(
+        mut self,
+        package: impl Into<String>,
+        messages: impl IntoIterator<Item = S>,
+    ) -> Self {
+        self.commits
+            .entry(package.into())
+            .or_default()
+            .extend(messages.into_iter().map(Into::into));
+        self
+    }
+
+    /// The same request with exact pins on or off.
+    #[must_use]
+    pub fn with_exact_pins(mut self, exact: bool) -> Self {
+        self.exact_pins = exact;
+        self
+    }
+}
+
+/// What kind of value a pin edit writes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+#[non_exhaustive]
+pub enum EditKind {
+    /// A version requirement.
+    Requirement,
+    /// A git tag (also when the pin was a rev: a rev pin is replaced by the release tag).
+    Tag,
+}
+
+/// One pin to rewrite in a dependent's manifest.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[non_exhaustive]
+pub struct PinEdit {
+    /// The file, relative to the dependent's repository root.
+    pub file: String,
+    /// The dependency whose pin changes.
+    pub dependency: String,
+    /// The pin as written now (`v1.0.0`, `^1.0`, a commit id).
+    pub from: String,
+    /// The pin to write (`v1.1.0`, `^2.0`).
+    pub to: String,
+    /// What `to` is.
+    pub kind: EditKind,
+}
+
+/// An upstream package and the version a release is built against.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[non_exhaustive]
+pub struct Upstream {
+    /// The upstream package.
+    pub package: String,
+    /// Its version after the cascade (its new version when it is released too).
+    pub version: Version,
+}
+
+/// One package's release.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[non_exhaustive]
+pub struct Step {
+    /// The package.
+    pub package: String,
+    /// Its repository.
+    pub repo: String,
+    /// Its ecosystem.
+    pub ecosystem: Ecosystem,
+    /// Its manifest, relative to the repository root: where the version is bumped.
+    pub manifest: String,
+    /// The current version.
+    pub from: Version,
+    /// The version to release.
+    pub to: Version,
+    /// The component bumped.
+    pub bump: Bump,
+    /// Why, for people: `root: --bump minor`, `feat commits since v1.0.0`,
+    /// `pins manifest 1.0.0 → 1.1.0`, …, joined by `; `.
+    pub reason: String,
+    /// The pins to rewrite before releasing, sorted.
+    pub pin_edits: Vec<PinEdit>,
+    /// The annotated tag to create.
+    pub tag: String,
+    /// The repository's lockfile command.
+    pub lockfile_command: Option<String>,
+    /// The repository's smoke command.
+    pub smoke: Option<String>,
+    /// Every normal and build dependency in the graph, at the version this release is built
+    /// against, sorted by name.
+    pub upstreams: Vec<Upstream>,
+}
+
+impl Step {
+    /// The annotated tag's message: the release and the upstream versions it was built
+    /// against.
+    pub fn tag_message(&self) -> String {
+        let mut text = format!("{} {}\n", self.package, self.to);
+        if !self.upstreams.is_empty() {
+            text.push_str("\nBuilt against:\n");
+            for u in &self.upstreams {
+                text.push_str(&format!("- {} {}\n", u.package, u.version));
+            }
+        }
+        text
+    }
+
+    /// The release commit's message: `chore(release): NAME vX.Y.Z`.
+    pub fn commit_message(&self) -> String {
+        format!("chore(release): {} v{}", self.package, self.to)
+    }
+}
+
+/// The cascade: waves of steps, a digest, and notes.
+///
+/// Serialises (serde) to the `lockstep.cascade-plan/v1` JSON shape, `schema` field included;
+/// deserialising checks the schema.
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct Plan {
+    /// Steps by wave: every upstream (normal or build) of a step that is in the plan sits in
+    /// an earlier wave, and each step sits in the earliest wave that allows; by name within
+    /// a wave.
+    pub waves: Vec<Vec<Step>>,
+    /// sha256 (lower-case hex) over the plan's content and [`Plan::heads`].
+    pub digest: String,
+    /// Findings that are not steps: start packages with nothing to release, dev-dependency
+    /// pins left alone, requirements that could not be read.
+    pub notes: Vec<String>,
+    /// The HEAD commit of every repository with a step, by repository name.
+    pub heads: BTreeMap<String, String>,
+}
+
+#[derive(Serialize, Deserialize)]
+struct PlanJson {
+    schema: String,
+    digest: String,
+    waves: Vec<Vec<Step>>,
+    #[serde(default)]
+    notes: Vec<String>,
+    #[serde(default)]
+    heads: BTreeMap<String, String>,
+}
+
+/// What the digest covers: everything in the plan but the digest.
+#[derive(Serialize)]
+struct DigestInput<'a> {
+    schema: &'static str,
+    waves: &'a [Vec<Step>],
+    notes: &'a [String],
+    heads: &'a BTreeMap<String, String>,
+}
+
+impl Serialize for Plan {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        #[derive(Serialize)]
+        struct Out<'a> {
+            schema: &'static str,
+            digest: &'a str,
+            waves: &'a [Vec<Step>],
+            notes: &'a [String],
+            heads: &'a BTreeMap<String, String>,
+        }
+        Out {
+            schema: PLAN_SCHEMA,
+            digest: &self.digest,
+            waves: &self.waves,
+            notes: &self.notes,
+            heads: &self.heads,
+        }
+        .serialize(serializer)
+    }
+}
+
+impl<'de> Deserialize<'de> for Plan {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        let json = PlanJson::deserialize(deserializer)?;
+        if json.schema != PLAN_SCHEMA {
+            return Err(serde::de::Error::custom(format_args!(
+                "schema `{}` is not `{PLAN_SCHEMA}`",
+                json.schema
+            )));
+        }
+        Ok(Plan {
+            waves: json.waves,
+            digest: json.digest,
+            notes: json.notes,
+            heads: json.heads,
+        })
+    }
+}
+
+impl Plan {
+    /// Every step, wave by wave.
+    pub fn steps(&self) -> impl Iterator<Item = &Step> {
+        self.waves.iter().flatten()
+    }
+
+    /// The step releasing `package`.
+    pub fn step(&self, package: &str) -> Option<&Step> {
+        self.steps().find(|s| s.package == package)
+    }
+
+    /// The wave (from 0) that releases `package`.
+    pub fn wave_of(&self, package: &str) -> Option<usize> {
+        self.waves
+            .iter()
+            .position(|w| w.iter().any(|s| s.package == package))
+    }
+
+    /// Whether nothing is to be released.
+    pub fn is_empty(&self) -> bool {
+        self.waves.is_empty()
+    }
+
+    /// The plan as pretty JSON (`lockstep.cascade-plan/v1`).
+    pub fn to_json(&self) -> String {
+        serde_json::to_string_pretty(self)
+            .expect("a plan is strings, numbers and lists: it always serialises")
+    }
+
+    /// The digest recomputed from the content and heads: equal to [`Plan::digest`] unless the
+    /// plan was edited after it was made.
+    pub fn compute_digest(&self) -> String {
+        digest(&self.waves, &self.notes, &self.heads)
+    }
+}
+
+fn digest(waves: &[Vec<Step>], notes: &[String], heads: &BTreeMap<String, String>) -> String {
+    let input = DigestInput {
+        schema: PLAN_SCHEMA,
+        waves,
+        notes,
+        heads,
+    };
+    let bytes = serde_json::to_vec(&input)
+        .expect("a plan is strings, numbers and lists: it always serialises");
+    let hash = Sha256::digest(&bytes);
+    let mut hex = String::with_capacity(64);
+    for b in hash.iter() {
+        hex.push(char::from(HEX[usize::from(b >> 4)]));
+        hex.push(char::from(HEX[usize::from(b & 0xf)]));
+    }
+    hex
+}
+
+const HEX: &[u8; 16] = b"0123456789abcdef";
+
+/// Plan a cascade: the start packages and every package that depends on them through normal
+/// or build edges, transitively, grouped in waves, each with its bump, pin edits and tag.
+///
+/// Decisions (see the crate documentation for the whole list):
+/// - dev edges neither cascade nor order waves; a released package's dev pin on a package
+///   released in an *earlier* wave is rewritten, one on a later or same wave is left alone
+///   and noted (that is where a dev cycle is broken);
+/// - a released dependent gets at least a patch; one that re-exports an upstream with a
+///   breaking release gets a breaking bump itself;
+/// - git tag and rev pins are rewritten to the upstream's new tag; path pins need no edit;
+///   requirements only when they do not admit the new version, or with exact pins.
+pub fn plan(graph: &Graph, request: &Request) -> Result<Plan, Error> {
+    let n = graph.packages.len();
+    let mut notes = Vec::new();
+
+    // Start packages and their own bumps.
+    let mut own: Vec<Option<(Bump, String)>> = vec![None; n];
+    let mut seeds = Vec::new();
+    let mut start_names: BTreeSet<&str> = BTreeSet::new();
+    for name in &request.start {
+        let &i = graph
+            .index
+            .get(name)
+            .ok_or_else(|| Error::UnknownStart { name: name.clone() })?;
+        if !start_names.insert(name) {
+            continue;
+        }
+        let p = &graph.packages[i];
+        match request.bump {
+            Some(b) => {
+                own[i] = Some((b, format!("root: --bump {b}")));
+                seeds.push(i);
+            }
+            None => match commit_bump(graph, request, i) {
+                Some(found) => {
+                    own[i] = Some(found);
+                    seeds.push(i);
+                }
+                None => notes.push(format!(
+                    "{} is not released: no feat, fix, perf or breaking commits since {}",
+                    p.name,
+                    graph.tag(p, &p.version)
+                )),
+            },
+        }
+    }
+
+    // The released set: seeds and their transitive dependents through ordering edges.
+    let mut in_plan = vec![false; n];
+    let mut queue = Vec::with_capacity(n);
+    for &s in &seeds {
+        if !in_plan[s] {
+            in_plan[s] = true;
+            queue.push(s);
+        }
+    }
+    let mut head = 0;
+    while head < queue.len() {
+        let u = queue[head];
+        head += 1;
+        for &e in &graph.downstream[u] {
+            let d = graph.ends[e].0;
+            if graph.edges[e].kind.orders() && !in_plan[d] {
+                in_plan[d] = true;
+                queue.push(d);
+            }
+        }
+    }
+
+    // Waves: Kahn's algorithm over the released set; a package's wave is one more than its
+    // latest in-plan upstream's.
+    let mut pending = vec![0usize; n];
+    for &p in &queue {
+        pending[p] = graph.upstream[p]
+            .iter()
+            .filter(|&&e| graph.edges[e].kind.orders() && in_plan[graph.ends[e].1])
+            .count();
+    }
+    let mut wave = vec![0usize; n];
+    let mut order: Vec<usize> = queue.iter().copied().filter(|&p| pending[p] == 0).collect();
+    let mut head = 0;
+    while head < order.len() {
+        let u = order[head];
+        head += 1;
+        for &e in &graph.downstream[u] {
+            let d = graph.ends[e].0;
+            if graph.edges[e].kind.orders() {
+                wave[d] = wave[d].max(wave[u] + 1);
+                pending[d] -= 1;
+                if pending[d] == 0 {
+                    order.push(d);
+                }
+            }
+        }
+    }
+    debug_assert_eq!(
+        order.len(),
+        queue.len(),
+        "the graph is acyclic by construction"
+    );
+    let wave_count = order.iter().map(|&p| wave[p] + 1).max().unwrap_or(0);
+    let mut by_wave: Vec<Vec<usize>> = vec![Vec::new(); wave_count];
+    for &p in &order {
+        by_wave[wave[p]].push(p);
+    }
+    for w in &mut by_wave {
+        w.sort_unstable();
+    }
+
+    // Versions, wave by wave: every ordering upstream is settled before its dependents.
+    let mut new_version: Vec<Option<Version>> = vec![None; n];
+    let mut steps: Vec<Vec<Step>> = Vec::with_capacity(wave_count);
+    for members in &by_wave {
+        let mut wave_steps = Vec::with_capacity(members.len());
+        for &p in members {
+            let step = make_step(
+                graph,
+                request,
+                p,
+                &own,
+                &in_plan,
+                &wave,
+                &new_version,
+                &mut notes,
+            )?;
+            new_version[p] = Some(step.to.clone());
+            wave_steps.push(step);
+        }
+        steps.push(wave_steps);
+    }
+
+    // Dev dependents that are not released keep their pins: say so.
+    for &u in &order {
+        for &e in &graph.downstream[u] {
+            let edge = &graph.edges[e];
+            if edge.kind == DepKind::Dev && !in_plan[graph.ends[e].0] {
+                notes.push(format!(
+                    "{} is not released: it only dev-depends on {} (pin `{}` stays)",
+                    edge.dependent,
+                    edge.dependency,
+                    edge.pin.as_str()
+                ));
+            }
+        }
+    }
+
+    let heads: BTreeMap<String, String> = steps
+        .iter()
+        .flatten()
+        .filter_map(|s| {
+            graph
+                .repos
+                .get(&s.repo)
+                .map(|r| (r.name.clone(), r.head.clone()))
+        })
+        .collect();
+    let digest = digest(&steps, &notes, &heads);
+    Ok(Plan {
+        waves: steps,
+        digest,
+        notes,
+        heads,
+    })
+}
+
+/// A package's bump from its commits, with the reason.
+fn commit_bump(graph: &Graph, request: &Request, i: usize) -> Option<(Bump, String)> {
+    let p = &graph.packages[i];
+    let messages: Vec<&str> = request
+        .commits
+        .get(&p.name)?
+        .iter()
+        .map(String::as_str)
+        .collect();
+    let change = Change::from_commits(&messages)?;
+    Some((
+        change.bump_for(&p.version),
+        format!("{} since {}", change.describe(), graph.tag(p, &p.version)),
+    ))
+}
+
+/// Cargo's rule: `a` and `b` are incompatible when their first non-zero component differs.
+fn breaking(a: &Version, b: &Version) -> bool {
+    if a.major != b.major {
+        true
+    } else if a.major > 0 {
+        false
+    } else if a.minor != b.minor {
+        true
+    } else {
+        a.minor == 0 && a.patch != b.patch
+    }
+}
+
+#[allow(clippy::too_many_arguments)]
+fn make_step(
+    graph: &Graph,
+    request: &Request,
+    p: usize,
+    own: &[Option<(Bump, String)>],
+    in_plan: &[bool],
+    wave: &[usize],
+    new_version: &[Option<Version>],
+    notes: &mut Vec<String>,
+) -> Result<Step, Error> {
+    let pkg = &graph.packages[p];
+    let mut bump: Option<Bump> = None;
+    let mut reasons: Vec<String> = Vec::new();
+    let raise = |b: Bump, bump: &mut Option<Bump>| *bump = Some(bump.map_or(b, |c| c.max(b)));
+
+    if let Some((b, why)) = &own[p] {
+        raise(*b, &mut bump);
+        reasons.push(why.clone());
+    } else if request.bump.is_none()
+        && let Some((b, why)) = commit_bump(graph, request, p)
+    {
+        raise(b, &mut bump);
+        reasons.push(why);
+    }
+
+    // Re-exported upstreams with a breaking release.
+    for &r in &graph.reexports[p] {
+        if let Some(to) = &new_version[r] {
+            let up = &graph.packages[r];
+            if breaking(&up.version, to) {
+                raise(Change::Breaking.bump_for(&pkg.version), &mut bump);
+                reasons.push(format!(
+                    "re-exports {}, which breaks compatibility {} → {to}",
+                    up.name, up.version
+                ));
+            }
+        }
+    }
+
+    let own_reasons = reasons.len();
+    let mut pin_edits: BTreeSet<PinEdit> = BTreeSet::new();
+    let mut pinned: BTreeSet<usize> = BTreeSet::new();
+    let mut upstreams: BTreeMap<usize, Version> = BTreeMap::new();
+    for &e in &graph.upstream[p] {
+        let edge = &graph.edges[e];
+        let u = graph.ends[e].1;
+        let up = &graph.packages[u];
+        if edge.kind.orders() {
+            let v = new_version[u].clone().unwrap_or_else(|| up.version.clone());
+            upstreams.insert(u, v);
+        }
+        if !in_plan[u] {
+            continue;
+        }
+        let Some(to) = &new_version[u] else {
+            // Only a dev edge can reach an upstream that is not settled yet.
+            notes.push(format!(
+                "{}'s dev-dependency pin `{}` on {} stays: {} is released in the same or a later wave",
+                pkg.name,
+                edge.pin.as_str(),
+                up.name,
+                up.name
+            ));
+            continue;
+        };
+        debug_assert!(wave[u] < wave[p]);
+        if edge.kind.orders() {
+            raise(Bump::Patch, &mut bump);
+        }
+        let new_tag = graph.tag(up, to);
+        let edit = |to_text: String, kind: EditKind| PinEdit {
+            file: edge.file.clone(),
+            dependency: up.name.clone(),
+            from: edge.pin.as_str().to_owned(),
+            to: to_text,
+            kind,
+        };
+        let what = if edge.kind == DepKind::Dev {
+            "dev-dependency "
+        } else {
+            ""
+        };
+        match &edge.pin {
+            PinSpec::GitTag(_) => {
+                pin_edits.insert(edit(new_tag, EditKind::Tag));
+                pinned.insert(u);
+            }
+            PinSpec::GitRev(rev) => {
+                reasons.push(format!("{what}rev {rev} on {} becomes tag {new_tag}", up.name));
+                pin_edits.insert(edit(new_tag, EditKind::Tag));
+                pinned.insert(u);
+            }
+            PinSpec::Path(path) => {
+                reasons.push(format!("{what}path {path} on {} needs no edit", up.name));
+            }
+            PinSpec::Requirement(text) => match Requirement::parse(text, pkg.ecosystem) {
+                None => notes.push(format!(
+                    "{}'s requirement `{text}` on {} cannot be read as a {} requirement: left as is",
+                    pkg.name, up.name, pkg.ecosystem
+                )),
+                Some(req) => match req.update(to, request.exact_pins) {
+                    Outcome::Admits => reasons.push(format!(
+                        "{what}requirement {text} on {} already admits {to}",
+                        up.name
+                    )),
+                    Outcome::Rewrite(new) => {
+                        pin_edits.insert(edit(new, EditKind::Requirement));
+                        pinned.insert(u);
+                    }
+                },
+            },
+        }
+    }
+    // Own reasons first, then one "pins" reason per upstream whose pin changes, then the
+    // reasons of the edges that need no edit.
+    let mut edge_reasons = reasons.split_off(own_reasons);
+    reasons.extend(pinned.iter().map(|&u| {
+        let up = &graph.packages[u];
+        let to = new_version[u].as_ref().unwrap_or(&up.version);
+        format!("pins {} {} → {to}", up.name, up.version)
+    }));
+    reasons.append(&mut edge_reasons);
+
+    let bump = bump.unwrap_or(Bump::Patch);
+    if reasons.is_empty() {
+        reasons.push("built against new upstream versions".to_owned());
+    }
+    let to = bump
+        .apply(&pkg.version)
+        .ok_or_else(|| Error::VersionOverflow {
+            package: pkg.name.clone(),
+            version: pkg.version.clone(),
+        })?;
+    let repo = graph.repos.get(&pkg.repo);
+    Ok(Step {
+        package: pkg.name.clone(),
+        repo: pkg.repo.clone(),
+        ecosystem: pkg.ecosystem,
+        manifest: pkg.manifest.clone(),
+        from: pkg.version.clone(),
+        tag: graph.tag(pkg, &to),
+        to,
+        bump,
+        reason: reasons.join("; "),
+        pin_edits: pin_edits.into_iter().collect(),
+        lockfile_command: repo.and_then(|r| r.lockfile_command.clone()),
+        smoke: repo.and_then(|r| r.smoke.clone()),
+        upstreams: upstreams
+            .into_iter()
+            .map(|(u, version)| Upstream {
+                package: graph.packages[u].name.clone(),
+                version,
+            })
+            .collect(),
+    })
+}

@@ -1,0 +1,2 @@
+//! Integration tests for lockstep-cascade: one binary, one module per area.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
