@@ -1,5 +1,6 @@
 //! The lockstep vocabulary: the vertical manifest (`vertical_manifest.yaml`), the release index
-//! (`releases.json`) and per-release metadata (`release.json`).
+//! (`releases.json`), per-release metadata (`release.json`) and the cascade config
+//! (`cascade.toml`, see [`CascadeConfig`]).
 //!
 //! Everything here takes text and returns values: parsing and validation report **every**
 //! problem found, each with its line, column, field path and what would be accepted, so a tool
@@ -51,6 +52,7 @@
 #![forbid(unsafe_code)]
 #![deny(missing_docs)]
 
+mod cascade;
 mod node;
 mod problem;
 mod reader;
@@ -59,6 +61,10 @@ pub mod schema;
 mod version;
 mod vertical;
 
+pub use cascade::{
+    CASCADE_FILE_NAME, CASCADE_SCHEMA_FILE_NAME, CascadeConfig, CascadeOptions, MAX_CASCADE_BYTES,
+    MAX_JOBS, RepoEntry, RepoSource,
+};
 pub use problem::{Invalid, Pos, Problem, ProblemKind};
 pub use release::{
     Artifact, Changelog, MAX_INDEX_BYTES, MAX_RELEASE_BYTES, Release, ReleaseIndex, is_rfc3339,

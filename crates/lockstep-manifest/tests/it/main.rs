@@ -4,6 +4,7 @@
 #![allow(clippy::unwrap_used)]
 
 mod bounded;
+mod cascade;
 mod fixtures;
 mod props;
 mod release;

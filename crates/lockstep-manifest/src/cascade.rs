@@ -1,0 +1,745 @@
+//! The cascade config, `cascade.toml`: which repositories take part in a release cascade.
+//!
+//! Only the repositories are listed here; their packages and the edges between them are
+//! discovered from each repository's own manifests (`Cargo.toml`, `package.json`,
+//! `pyproject.toml`) by the engine. `depends_on` adds edges discovery cannot see.
+
+use std::ops::Range;
+
+use serde::Serialize;
+use serde_json::{Value as Json, json};
+
+use crate::node::{Key, Node, Seg, Value};
+use crate::problem::{Invalid, Pos, Problem, ProblemKind};
+use crate::reader::{Fields, Reader};
+
+/// Size limit for a cascade config.
+pub const MAX_CASCADE_BYTES: usize = 1024 * 1024;
+
+/// The file name the command line looks for by default.
+pub const CASCADE_FILE_NAME: &str = "cascade.toml";
+
+/// The name the cascade config's JSON Schema is committed under in `docs/schemas/`.
+pub const CASCADE_SCHEMA_FILE_NAME: &str = "cascade-config.v1.json";
+
+/// The largest `jobs` value accepted.
+pub const MAX_JOBS: u32 = 1024;
+
+/// A parsed and validated `cascade.toml`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[non_exhaustive]
+pub struct CascadeConfig {
+    /// The optional `[cascade]` table.
+    pub options: CascadeOptions,
+    /// The `[[repo]]` entries, in document order; names are unique.
+    pub repos: Vec<RepoEntry>,
+}
+
+/// The optional `[cascade]` table: settings for the whole cascade.
+#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize)]
+#[non_exhaustive]
+pub struct CascadeOptions {
+    /// How many repositories of one wave run at once; `None` means the number of CPUs.
+    pub jobs: Option<u32>,
+    /// Rewrite a version requirement even when it already admits the new upstream version.
+    pub exact_pins: bool,
+}
+
+/// One `[[repo]]` entry.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[non_exhaustive]
+pub struct RepoEntry {
+    /// The repository's name, unique in the config.
+    pub name: String,
+    /// Where the repository is.
+    pub source: RepoSource,
+    /// The smoke-test command, relative to the repository's root.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub smoke: Option<String>,
+    /// The branch a release must be made from.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub branch: Option<String>,
+    /// Repositories this one depends on beyond what its manifests say.
+    pub depends_on: Vec<String>,
+    /// Packages (of other repositories) whose major version this repository's packages follow.
+    pub reexports: Vec<String>,
+    /// The remote to push to with `--push`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub remote: Option<String>,
+    /// Line of the entry's `[[repo]]` header, from 1, for messages about it.
+    #[serde(skip)]
+    pub line: usize,
+}
+
+/// Where a repository is.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum RepoSource {
+    /// A directory, relative to `cascade.toml` unless absolute.
+    Path(String),
+    /// A clone URL.
+    Url(String),
+}
+
+pub(crate) const TOP: &[&str] = &["cascade", "repo"];
+pub(crate) const OPTIONS: &[&str] = &["jobs", "exact_pins"];
+pub(crate) const REPO: &[&str] = &[
+    "name",
+    "path",
+    "url",
+    "smoke",
+    "branch",
+    "depends_on",
+    "reexports",
+    "remote",
+];
+pub(crate) const REPO_REQUIRED: &[&str] = &["name"];
+
+const DOC: &str = "cascade config";
+
+impl CascadeConfig {
+    /// Parses and validates a `cascade.toml`, reporting every problem found.
+    ///
+    /// ```
+    /// use lockstep_manifest::{CascadeConfig, RepoSource};
+    ///
+    /// let text = "\
+    /// [[repo]]
+    /// name = \"core\"
+    /// path = \"core\"
+    ///
+    /// [[repo]]
+    /// name = \"app\"
+    /// url = \"https://example.com/app.git\"
+    /// depends_on = [\"core\"]
+    /// ";
+    /// let config = CascadeConfig::parse(text).expect("valid");
+    /// assert_eq!(config.repos[0].source, RepoSource::Path("core".into()));
+    /// assert_eq!(config.repos[1].depends_on, ["core"]);
+    ///
+    /// let err = CascadeConfig::parse(&text.replace("\"core\"]", "\"kore\"]")).unwrap_err();
+    /// assert_eq!(err.problems[0].field, "repo[1].depends_on[0]");
+    /// assert_eq!(err.problems[0].line, 8);
+    /// ```
+    pub fn parse(text: &str) -> Result<Self, Invalid> {
+        let root = parse_toml(text).map_err(|p| Invalid::new(DOC, vec![p]))?;
+        let mut r = Reader::new();
+        let config = read_config(&mut r, &root);
+        match config {
+            Some(c) if !r.has_problems() => Ok(c),
+            _ => Err(Invalid::new(DOC, r.finish(None))),
+        }
+    }
+
+    /// The repository with this name.
+    pub fn repo(&self, name: &str) -> Option<&RepoEntry> {
+        self.repos.iter().find(|r| r.name == name)
+    }
+
+    /// The JSON Schema (draft 2020-12) of `cascade.toml`, built from the reader's field lists;
+    /// committed as `docs/schemas/`[`CASCADE_SCHEMA_FILE_NAME`].
+    ///
+    /// It describes the shape; the reader also checks what a schema cannot say well (unique
+    /// names, `depends_on` naming a listed repository).
+    pub fn schema() -> Json {
+        schema()
+    }
+}
+
+fn read_config(r: &mut Reader, root: &Node) -> Option<CascadeConfig> {
+    let f = r.fields(root, TOP)?;
+    let options = match f.get("cascade") {
+        Some(n) => r.key("cascade", |r| read_options(r, n)).unwrap_or_default(),
+        None => CascadeOptions::default(),
+    };
+    let list = r.required(&f, "repo", "one [[repo]] table per repository")?;
+    let repos = r.key("repo", |r| read_repos(r, list))?;
+    Some(CascadeConfig { options, repos })
+}
+
+fn read_options(r: &mut Reader, node: &Node) -> Option<CascadeOptions> {
+    let f = r.fields(node, OPTIONS)?;
+    let jobs = f.get("jobs").and_then(|n| {
+        r.key("jobs", |r| {
+            r.integer(
+                n,
+                "the number of repositories released at once",
+                1,
+                i128::from(MAX_JOBS),
+            )
+        })
+    });
+    let exact_pins = f
+        .get("exact_pins")
+        .and_then(|n| r.key("exact_pins", |r| boolean(r, n, "true or false")))
+        .unwrap_or(false);
+    Some(CascadeOptions {
+        jobs: jobs.and_then(|j| u32::try_from(j).ok()),
+        exact_pins,
+    })
+}
+
+fn read_repos(r: &mut Reader, node: &Node) -> Option<Vec<RepoEntry>> {
+    let Value::Seq(items) = &node.value else {
+        r.report(
+            node.pos,
+            ProblemKind::Type,
+            format!(
+                "expected one [[repo]] table per repository, found {}",
+                node.value.type_name()
+            ),
+        );
+        return None;
+    };
+    if items.is_empty() {
+        r.report(
+            node.pos,
+            ProblemKind::Value,
+            "is empty; expected at least one [[repo]] table",
+        );
+        return None;
+    }
+    let entries: Vec<Option<RepoEntry>> = items
+        .iter()
+        .enumerate()
+        .map(|(i, item)| r.at(Seg::Index(i), |r| read_repo(r, item)))
+        .collect();
+    // Names and references are checked on the tree, so an entry with other problems still
+    // takes part: its name can be a duplicate, its `depends_on` can name an unknown repository.
+    let given: Vec<Option<&str>> = items.iter().map(|item| str_field(item, "name")).collect();
+    let mut names: Vec<&str> = Vec::with_capacity(items.len());
+    for (i, (item, name)) in items.iter().zip(&given).enumerate() {
+        let Some(name) = *name else { continue };
+        if names.contains(&name) {
+            let pos = field(item, "name").map_or(item.pos, |n| n.pos);
+            r.at(Seg::Index(i), |r| {
+                r.key("name", |r| {
+                    r.report(
+                        pos,
+                        ProblemKind::Duplicate,
+                        format!(
+                            "a repository named `{name}` is already listed; names must be unique"
+                        ),
+                    );
+                })
+            });
+        } else {
+            names.push(name);
+        }
+    }
+    for (i, (item, own)) in items.iter().zip(&given).enumerate() {
+        let Some(Value::Seq(deps)) = field(item, "depends_on").map(|n| &n.value) else {
+            continue;
+        };
+        r.at(Seg::Index(i), |r| {
+            r.key("depends_on", |r| {
+                for (j, dep) in deps.iter().enumerate() {
+                    let Value::Str(name) = &dep.value else {
+                        continue;
+                    };
+                    let message = if Some(name.as_str()) == *own {
+                        format!("`{name}` cannot depend on itself; name another repository")
+                    } else if !name.trim().is_empty() && !names.contains(&name.as_str()) {
+                        format!(
+                            "no repository named `{name}`; expected one of: {}",
+                            names.join(", ")
+                        )
+                    } else {
+                        continue;
+                    };
+                    r.at(Seg::Index(j), |r| {
+                        r.report(dep.pos, ProblemKind::Value, message)
+                    });
+                }
+            })
+        });
+    }
+    entries.into_iter().collect()
+}
+
+fn read_repo(r: &mut Reader, node: &Node) -> Option<RepoEntry> {
+    let f = r.fields(node, REPO)?;
+    let name = r
+        .required(&f, "name", "the repository's name")
+        .and_then(|n| r.key("name", |r| text(r, n, "a repository name")));
+    let source = read_source(r, &f);
+    let smoke = f.get("smoke").and_then(|n| {
+        r.key("smoke", |r| {
+            text(r, n, "a command, relative to the repository")
+        })
+    });
+    let branch = f
+        .get("branch")
+        .and_then(|n| r.key("branch", |r| text(r, n, "a branch name such as main")));
+    let remote = f
+        .get("remote")
+        .and_then(|n| r.key("remote", |r| text(r, n, "a remote name or URL")));
+    let depends_on = r.key("depends_on", |r| {
+        names_list(
+            r,
+            f.get("depends_on"),
+            "repository names",
+            "a repository name",
+        )
+    });
+    let reexports = r.key("reexports", |r| {
+        names_list(r, f.get("reexports"), "package names", "a package name")
+    });
+    Some(RepoEntry {
+        name: name?,
+        source: source?,
+        smoke,
+        branch,
+        depends_on,
+        reexports,
+        remote,
+        line: node.pos.line,
+    })
+}
+
+/// Exactly one of `path` and `url`.
+fn read_source(r: &mut Reader, f: &Fields<'_>) -> Option<RepoSource> {
+    let path = f.get("path");
+    let url = f.get("url");
+    match (path, url) {
+        (Some(_), Some(u)) => {
+            r.key("url", |r| {
+                r.report(
+                    u.pos,
+                    ProblemKind::Value,
+                    "give either `path` or `url`, not both",
+                )
+            });
+            None
+        }
+        (None, None) => {
+            r.key("path", |r| {
+                r.report(
+                    f.pos,
+                    ProblemKind::Missing,
+                    "missing `path` (a directory relative to cascade.toml) or `url` (a clone URL)",
+                )
+            });
+            None
+        }
+        (Some(p), None) => r.key("path", |r| {
+            let s = text(r, p, "a directory relative to cascade.toml")?;
+            if s.contains("://") {
+                r.report(
+                    p.pos,
+                    ProblemKind::Value,
+                    format!("\"{s}\" is a URL; write it as `url`, or give a directory as `path`"),
+                );
+                return None;
+            }
+            Some(RepoSource::Path(s))
+        }),
+        (None, Some(u)) => r.key("url", |r| {
+            let s = text(r, u, "a clone URL")?;
+            if !looks_like_url(&s) {
+                r.report(
+                    u.pos,
+                    ProblemKind::Value,
+                    format!(
+                        "\"{s}\" is not a clone URL; expected scheme://host/path (https, ssh, git, file) or user@host:path, or give a directory as `path`"
+                    ),
+                );
+                return None;
+            }
+            Some(RepoSource::Url(s))
+        }),
+    }
+}
+
+fn looks_like_url(s: &str) -> bool {
+    if s.chars().any(char::is_whitespace) {
+        return false;
+    }
+    if let Some((scheme, rest)) = s.split_once("://") {
+        return !scheme.is_empty()
+            && scheme
+                .chars()
+                .all(|c| c.is_ascii_alphanumeric() || matches!(c, '+' | '-' | '.'))
+            && !rest.is_empty();
+    }
+    // scp-like: user@host:path
+    match s.split_once(':') {
+        Some((user_host, path)) => {
+            user_host.contains('@') && !user_host.contains('/') && !path.is_empty()
+        }
+        None => false,
+    }
+}
+
+/// A non-empty string; unlike YAML, TOML says what it means, so a number is not a string.
+fn text(r: &mut Reader, node: &Node, what: &str) -> Option<String> {
+    match &node.value {
+        Value::Str(_) => r.string(node, what),
+        other => {
+            r.report(
+                node.pos,
+                ProblemKind::Type,
+                format!("expected {what} (a string), found {}", other.type_name()),
+            );
+            None
+        }
+    }
+}
+
+fn boolean(r: &mut Reader, node: &Node, what: &str) -> Option<bool> {
+    match &node.value {
+        Value::Bool(b) => Some(*b),
+        other => {
+            r.report(
+                node.pos,
+                ProblemKind::Type,
+                format!("expected {what}, found {}", other.type_name()),
+            );
+            None
+        }
+    }
+}
+
+/// A list of distinct non-empty strings; repeats are reported at their second occurrence.
+fn names_list(r: &mut Reader, node: Option<&Node>, what: &str, one: &str) -> Vec<String> {
+    let Some(node) = node else { return Vec::new() };
+    let Value::Seq(items) = &node.value else {
+        r.report(
+            node.pos,
+            ProblemKind::Type,
+            format!(
+                "expected a list of {what}, found {}",
+                node.value.type_name()
+            ),
+        );
+        return Vec::new();
+    };
+    let mut out: Vec<String> = Vec::with_capacity(items.len());
+    for (i, item) in items.iter().enumerate() {
+        r.at(Seg::Index(i), |r| {
+            let Some(s) = text(r, item, one) else {
+                return;
+            };
+            if out.contains(&s) {
+                r.report(
+                    item.pos,
+                    ProblemKind::Duplicate,
+                    format!("`{s}` is already listed; each name may appear once"),
+                );
+            } else {
+                out.push(s);
+            }
+        });
+    }
+    out
+}
+
+fn field<'n>(node: &'n Node, name: &str) -> Option<&'n Node> {
+    match &node.value {
+        Value::Map(entries) => entries.iter().find(|(k, _)| k.name == name).map(|(_, v)| v),
+        _ => None,
+    }
+}
+
+/// A field's value when it is a non-empty string.
+fn str_field<'n>(node: &'n Node, name: &str) -> Option<&'n str> {
+    match field(node, name).map(|n| &n.value) {
+        Some(Value::Str(s)) if !s.trim().is_empty() => Some(s),
+        _ => None,
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
+// TOML, through toml_edit's parser with spans.
+
+/// Byte offsets to 1-based lines and (character) columns.
+struct Lines<'t> {
+    text: &'t str,
+    starts: Vec<usize>,
+}
+
+impl<'t> Lines<'t> {
+    fn new(text: &'t str) -> Self {
+        let starts = std::iter::once(0)
+            .chain(text.match_indices('\n').map(|(i, _)| i + 1))
+            .collect();
+        Lines { text, starts }
+    }
+
+    fn pos(&self, offset: usize) -> Pos {
+        let offset = offset.min(self.text.len());
+        let line = self.starts.partition_point(|&s| s <= offset);
+        let start = self.starts[line.saturating_sub(1)];
+        let column = self
+            .text
+            .get(start..offset)
+            .map_or(1, |s| s.chars().count() + 1);
+        Pos::new(line, column)
+    }
+
+    fn span(&self, span: Option<Range<usize>>) -> Pos {
+        span.map_or(Pos::UNKNOWN, |s| self.pos(s.start))
+    }
+}
+
+/// Parses TOML into a located tree, or returns the syntax problem. Date-times become strings
+/// (their TOML spelling); TOML has no null.
+fn parse_toml(text: &str) -> Result<Node, Problem> {
+    if text.len() > MAX_CASCADE_BYTES {
+        return Err(Problem::new(
+            Pos::UNKNOWN,
+            "",
+            ProblemKind::TooLarge,
+            format!(
+                "file is {} bytes; at most {MAX_CASCADE_BYTES} bytes are accepted",
+                text.len()
+            ),
+        ));
+    }
+    let lines = Lines::new(text);
+    let doc = toml_edit::Document::parse(text).map_err(|e| {
+        let mut message = e.message().trim_end().to_owned();
+        let kind = if message.starts_with("duplicate key") {
+            // Name the key: toml_edit's span covers it.
+            let key = e.span().and_then(|s| text.get(s)).map(str::trim);
+            if let Some(key) = key.filter(|k| !k.is_empty() && !message.contains('`')) {
+                message = format!("duplicate key `{key}`; each key may appear once in a table");
+            }
+            ProblemKind::Duplicate
+        } else {
+            ProblemKind::Syntax
+        };
+        Problem::new(
+            lines.span(e.span()),
+            "",
+            kind,
+            format!("not valid TOML: {message}"),
+        )
+    })?;
+    let mut root = table(&lines, doc.as_table());
+    root.pos = Pos::new(1, 1);
+    Ok(root)
+}
+
+fn table(lines: &Lines<'_>, t: &toml_edit::Table) -> Node {
+    let entries = t
+        .iter()
+        .map(|(name, item)| {
+            let key_pos = lines.span(t.key(name).and_then(toml_edit::Key::span));
+            (key(name, key_pos), item_node(lines, item, key_pos))
+        })
+        .collect();
+    Node {
+        value: Value::Map(entries),
+        pos: lines.span(t.span()),
+    }
+}
+
+fn key(name: &str, pos: Pos) -> Key {
+    Key {
+        name: name.to_owned(),
+        pos,
+    }
+}
+
+/// `fallback` (the key's position) stands in where toml_edit keeps no span of its own, as for
+/// implicit tables made by dotted keys.
+fn item_node(lines: &Lines<'_>, item: &toml_edit::Item, fallback: Pos) -> Node {
+    let mut node = match item {
+        toml_edit::Item::None => Node {
+            value: Value::Null,
+            pos: Pos::UNKNOWN,
+        },
+        toml_edit::Item::Value(v) => value_node(lines, v),
+        toml_edit::Item::Table(t) => table(lines, t),
+        toml_edit::Item::ArrayOfTables(a) => Node {
+            value: Value::Seq(a.iter().map(|t| table(lines, t)).collect()),
+            pos: lines.span(a.span()),
+        },
+    };
+    if !node.pos.is_known() {
+        node.pos = fallback;
+    }
+    node
+}
+
+fn value_node(lines: &Lines<'_>, v: &toml_edit::Value) -> Node {
+    use toml_edit::Value as V;
+    let value = match v {
+        V::String(s) => Value::Str(s.value().clone()),
+        V::Integer(i) => Value::Int(i128::from(*i.value())),
+        V::Float(f) => Value::Float(*f.value()),
+        V::Boolean(b) => Value::Bool(*b.value()),
+        V::Datetime(d) => Value::Str(d.value().to_string()),
+        V::Array(a) => Value::Seq(a.iter().map(|v| value_node(lines, v)).collect()),
+        V::InlineTable(t) => Value::Map(
+            t.iter()
+                .map(|(name, v)| {
+                    let key_pos = lines.span(t.key(name).and_then(toml_edit::Key::span));
+                    let mut node = value_node(lines, v);
+                    if !node.pos.is_known() {
+                        node.pos = key_pos;
+                    }
+                    (key(name, key_pos), node)
+                })
+                .collect(),
+        ),
+    };
+    Node {
+        value,
+        pos: lines.span(v.span()),
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
+// The JSON Schema.
+
+const DIALECT: &str = "https://json-schema.org/draft/2020-12/schema";
+const ID_BASE: &str = "https://example.invalid/lockstep/schemas/";
+
+fn schema() -> Json {
+    let names = |description: &str, item: &str| {
+        json!({
+            "description": description,
+            "type": "array",
+            "items": { "type": "string", "pattern": r"\S", "description": item },
+            "uniqueItems": true,
+        })
+    };
+    let repo = closed(
+        "one repository taking part in the cascade",
+        REPO,
+        REPO_REQUIRED,
+        |name| match name {
+            "name" => text_schema("the repository's name, unique in the config"),
+            "path" => json!({
+                "description": "the repository's directory, relative to cascade.toml",
+                "type": "string",
+                "pattern": r"^(?![a-zA-Z][a-zA-Z0-9+.-]*://)\S",
+            }),
+            "url" => json!({
+                "description": "a clone URL: scheme://host/path or user@host:path",
+                "type": "string",
+                "pattern": r"^(?:[a-zA-Z0-9+.-]+://\S+|[^\s/@:]+@[^\s/:]+:\S+)$",
+            }),
+            "smoke" => text_schema("the smoke-test command, relative to the repository's root"),
+            "branch" => text_schema("the branch a release must be made from"),
+            "depends_on" => names(
+                "repositories this one depends on beyond what its manifests say",
+                "the name of another [[repo]]",
+            ),
+            "reexports" => names(
+                "packages of other repositories whose major version this repository's packages follow",
+                "a package name",
+            ),
+            "remote" => text_schema("the remote that --push pushes to"),
+            _ => json!({ "description": "undocumented" }),
+        },
+    );
+    let mut repo = repo;
+    repo.insert(
+        "oneOf".into(),
+        json!([{ "required": ["path"] }, { "required": ["url"] }]),
+    );
+    let options = closed(
+        "settings for the whole cascade",
+        OPTIONS,
+        &[],
+        |name| match name {
+            "jobs" => json!({
+                "description": "how many repositories of one wave run at once; default the number of CPUs",
+                "type": "integer",
+                "minimum": 1,
+                "maximum": MAX_JOBS,
+            }),
+            "exact_pins" => json!({
+                "description": "rewrite a version requirement even when it already admits the new version",
+                "type": "boolean",
+                "default": false,
+            }),
+            _ => json!({ "description": "undocumented" }),
+        },
+    );
+    let mut root = closed(
+        "the repositories of a release cascade",
+        TOP,
+        &["repo"],
+        |name| match name {
+            "cascade" => Json::Object(options.clone()),
+            "repo" => json!({
+                "description": "one [[repo]] table per repository",
+                "type": "array",
+                "minItems": 1,
+                "items": Json::Object(repo.clone()),
+            }),
+            _ => json!({ "description": "undocumented" }),
+        },
+    );
+    root.insert("$schema".into(), DIALECT.into());
+    root.insert(
+        "$id".into(),
+        format!("{ID_BASE}{CASCADE_SCHEMA_FILE_NAME}").into(),
+    );
+    root.insert("title".into(), "lockstep cascade config".into());
+    Json::Object(root)
+}
+
+fn closed(
+    description: &str,
+    fields: &[&str],
+    required: &[&str],
+    field: impl Fn(&str) -> Json,
+) -> serde_json::Map<String, Json> {
+    let properties: serde_json::Map<String, Json> = fields
+        .iter()
+        .map(|name| ((*name).to_owned(), field(name)))
+        .collect();
+    let mut map = serde_json::Map::new();
+    map.insert("description".into(), description.into());
+    map.insert("type".into(), "object".into());
+    map.insert("properties".into(), Json::Object(properties));
+    map.insert("required".into(), json!(required));
+    map.insert("additionalProperties".into(), false.into());
+    map
+}
+
+fn text_schema(description: &str) -> Json {
+    json!({ "description": description, "type": "string", "pattern": r"\S" })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn offsets_become_one_based_lines_and_character_columns() {
+        let lines = Lines::new("ab\nçd = 1\n");
+        assert_eq!(lines.pos(0), Pos::new(1, 1));
+        assert_eq!(lines.pos(3), Pos::new(2, 1));
+        // `ç` is two bytes, one character.
+        assert_eq!(lines.pos(5), Pos::new(2, 2));
+        assert_eq!(lines.pos(100), Pos::new(3, 1));
+    }
+
+    #[test]
+    fn urls_and_scp_paths_are_told_apart_from_directories() {
+        for ok in [
+            "https://example.com/a.git",
+            "file:///tmp/a",
+            "git@github.com:o/r.git",
+            "ssh://git@host/r",
+        ] {
+            assert!(looks_like_url(ok), "{ok}");
+        }
+        for bad in [
+            "../core",
+            "core",
+            "C:/x",
+            "https://",
+            "a b://c",
+            "/srv/git@x:y",
+        ] {
+            assert!(!looks_like_url(bad), "{bad}");
+        }
+    }
+}
