@@ -14,8 +14,8 @@
 //! - [`list`], [`read`], [`delete`], [`prune`] (keep the newest [`DEFAULT_KEEP`]);
 //! - the git operations the upgrade and cascade workflows need: [`status`], [`is_clean`],
 //!   [`head`], [`commit`], [`create_tag`], [`delete_tag`], [`list_tags`], [`tag_exists`],
-//!   [`resolve_tag`], [`describe`], [`checkout_tag`], and [`ensure_excluded`] to keep
-//!   `.lockstep/` out of git.
+//!   [`resolve_tag`], [`describe`], [`checkout_tag`], [`log_since`] (the commits since a tag),
+//!   and [`ensure_excluded`] to keep `.lockstep/` out of git.
 //!
 //! It deliberately does not: fetch, push or talk to remotes; merge or rebase; spawn `git` (all
 //! of it is [gix](https://docs.rs/gix)); restore untracked files (they are reported, and a
@@ -74,6 +74,7 @@
 mod error;
 mod fsx;
 mod id;
+mod log;
 mod ops;
 mod repo;
 mod snapshot;
@@ -82,6 +83,7 @@ mod worktree;
 
 pub use error::{Cause, Error, ErrorKind, Result};
 pub use id::{ObjectId, SnapshotId};
+pub use log::{CommitInfo, log_since};
 pub use ops::{
     Describe, Identity, Tag, checkout_tag, commit, create_tag, delete_tag, describe, list_tags,
     resolve_tag, tag_exists,

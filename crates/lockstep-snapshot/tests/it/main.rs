@@ -1,5 +1,6 @@
 //! Integration tests of lockstep-snapshot on real git repositories built by lockstep-testkit.
 
+mod log;
 mod ops;
 mod restore;
 mod snapshot;
