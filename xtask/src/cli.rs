@@ -13,6 +13,8 @@ Examples:
   lockstep status --manifest fixtures/verticals/finance/vertical_manifest.yaml --registry fixtures/registry --current 1.2.0
   lockstep update --exit-code --json
   lockstep validate fixtures/registry/releases.json fixtures/verticals/*/vertical_manifest.yaml
+  lockstep plan --target 1.1.0 && lockstep upgrade --target 1.1.0 --yes
+  lockstep rollback --yes && lockstep history
 
 Exit codes: 0 done, 1 refused or blocked (nothing changed), 2 error before any change,
 3 failed and could not restore, 100 update available (update --exit-code).
@@ -144,6 +146,136 @@ Exit codes: 0 pass, 1 blocked, 2 error.")]
         #[command(flatten)]
         common: Common,
     },
+    /// Show what an upgrade would change, its risk, tests and downtime; changes nothing.
+    #[command(after_help = "\
+Examples:
+  lockstep plan                       # to the latest compatible release on your channel
+  lockstep plan --target 1.2.0
+  lockstep plan --json | jq .digest   # then: lockstep upgrade --plan DIGEST --yes
+
+Risk is HIGH with breaking changes or without smoke tests, MEDIUM with warnings, LOW otherwise.
+The digest covers the plan, HEAD, the manifest and the pinned files: `upgrade --plan DIGEST`
+refuses when any of them moved.
+Exit codes: 0 a plan (or up to date), 1 the target is blocked, 2 error.")]
+    Plan {
+        #[command(flatten)]
+        target: Target,
+        /// The version to upgrade to (default: the latest compatible release).
+        #[arg(long = "target", value_name = "VERSION")]
+        to: Option<semver::Version>,
+        #[command(flatten)]
+        common: Common,
+    },
+    /// Upgrade core as a transaction: snapshot, apply, smoke tests, commit or roll back.
+    #[command(after_help = "\
+Examples:
+  lockstep upgrade --target 1.1.0 --yes
+  lockstep upgrade --dry-run                 # every preflight check, no change
+  lockstep upgrade --plan 3f2a9c1b --yes     # exactly the plan you reviewed
+
+Steps: lock → recover an interrupted run → preflight (clean tree, verdict not blocked, 100 MB
+free, lockfile tool present) → journal → snapshot → apply (pin + lockfile, or checkout of
+v<VERSION>) → smoke tests → commit, or an automatic, verified rollback. Every attempt is in
+the audit log (`lockstep history`). Without --yes it asks; without a terminal it refuses.
+Set LOCKSTEP_MIN_FREE_BYTES to change the free-space floor.
+Exit codes: 0 applied (or dry run passed), 1 blocked, or failed and rolled back, 2 refused
+before any change, 3 failed and could not restore (run `lockstep recover`).")]
+    Upgrade {
+        #[command(flatten)]
+        target: Target,
+        /// The version to upgrade to (default: the latest compatible release).
+        #[arg(long = "target", value_name = "VERSION")]
+        to: Option<semver::Version>,
+        /// Do not ask for confirmation.
+        #[arg(long)]
+        yes: bool,
+        /// Run the preflight checks and show the plan; change nothing.
+        #[arg(long)]
+        dry_run: bool,
+        /// Refuse unless the plan's digest (or a prefix of it) equals DIGEST.
+        #[arg(long, value_name = "DIGEST")]
+        plan: Option<String>,
+        /// Smoke test timeout in seconds (default: smoke_tests_timeout from the manifest).
+        #[arg(long, value_name = "SECS")]
+        smoke_timeout: Option<u64>,
+        /// Seconds between SIGTERM and SIGKILL when a smoke test times out.
+        #[arg(long, value_name = "SECS", default_value_t = 10)]
+        grace: u64,
+        #[command(flatten)]
+        common: Common,
+    },
+    /// Restore a snapshot (default: the one taken before the last committed upgrade).
+    #[command(after_help = "\
+Examples:
+  lockstep rollback --yes
+  lockstep rollback --to pre-upgrade-20260219-183000 --yes
+
+The restore is verified (HEAD, index, tracked files and copied lockfiles equal the snapshot)
+and audited. Attempts that were rolled back automatically do not count as the last upgrade.
+Exit codes: 0 restored, 2 refused before any change, 3 the restore could not be verified.")]
+    Rollback {
+        #[command(flatten)]
+        place: Where,
+        /// The snapshot id (see `lockstep history`).
+        #[arg(long, value_name = "ID")]
+        to: Option<String>,
+        /// Do not ask for confirmation.
+        #[arg(long)]
+        yes: bool,
+        #[command(flatten)]
+        common: Common,
+    },
+    /// Finish or undo an interrupted transaction from its journal; a no-op when there is none.
+    #[command(after_help = "\
+Examples:
+  lockstep recover
+  lockstep recover --json
+
+Every mutating command recovers first; this does only that. An upgrade interrupted before it
+committed is restored to its snapshot; one that committed is finished. Orphaned smoke test
+processes are killed, and a torn audit tail is repaired.
+Exit codes: 0 nothing to do or recovered, 2 error, 3 the restore could not be verified.")]
+    Recover {
+        #[command(flatten)]
+        place: Where,
+        #[command(flatten)]
+        common: Common,
+    },
+    /// Show the audit log.
+    #[command(after_help = "\
+Examples:
+  lockstep history
+  lockstep history --json --limit 5")]
+    History {
+        #[command(flatten)]
+        place: Where,
+        /// Show only the last N records.
+        #[arg(long, value_name = "N")]
+        limit: Option<usize>,
+        #[command(flatten)]
+        common: Common,
+    },
+    /// The audit log's integrity.
+    Audit {
+        #[command(subcommand)]
+        action: AuditAction,
+    },
+    /// Show the update channel, or switch it (rewrites update_channel in the manifest).
+    #[command(after_help = "\
+Examples:
+  lockstep channel
+  lockstep channel beta
+
+Channels: stable, beta, lts, canary. The manifest keeps its comments and layout; commit the
+change yourself.")]
+    Channel {
+        /// The channel to switch to.
+        channel: Option<lockstep_manifest::Channel>,
+        #[command(flatten)]
+        place: Where,
+        #[command(flatten)]
+        common: Common,
+    },
 }
 
 impl Command {
@@ -152,7 +284,43 @@ impl Command {
             Command::Validate { common, .. }
             | Command::Status { common, .. }
             | Command::Update { common, .. }
-            | Command::Gate { common, .. } => common,
+            | Command::Gate { common, .. }
+            | Command::Plan { common, .. }
+            | Command::Upgrade { common, .. }
+            | Command::Rollback { common, .. }
+            | Command::Recover { common, .. }
+            | Command::History { common, .. }
+            | Command::Channel { common, .. } => common,
+            Command::Audit { action } => match action {
+                AuditAction::Verify { common, .. } => common,
+            },
         }
     }
+}
+
+/// The vertical a transaction command works on.
+#[derive(Debug, Args, Clone)]
+pub struct Where {
+    /// The vertical manifest (default: find vertical_manifest.yaml from the current directory
+    /// up to the repository root).
+    #[arg(long, value_name = "PATH")]
+    pub manifest: Option<PathBuf>,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum AuditAction {
+    /// Check the audit log's hash chain; name the first bad record.
+    #[command(after_help = "\
+Examples:
+  lockstep audit verify
+  lockstep audit verify --json
+
+Exit codes: 0 the chain verifies, 1 a record was edited, deleted, reordered or truncated
+(the first one is named), 2 the log cannot be read.")]
+    Verify {
+        #[command(flatten)]
+        place: Where,
+        #[command(flatten)]
+        common: Common,
+    },
 }

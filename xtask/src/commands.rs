@@ -38,10 +38,44 @@ pub fn run(command: Command, out: &Out) -> Result<u8, Failure> {
             report.as_deref(),
             out,
         ),
+        Command::Plan { target, to, .. } => crate::txn::plan_cmd(&cwd, &target, to.as_ref(), out),
+        Command::Upgrade {
+            target,
+            to,
+            yes,
+            dry_run,
+            plan,
+            smoke_timeout,
+            grace,
+            ..
+        } => crate::txn::upgrade_cmd(
+            &cwd,
+            &target,
+            to.as_ref(),
+            yes,
+            dry_run,
+            plan,
+            smoke_timeout,
+            grace,
+            out,
+        ),
+        Command::Rollback { place, to, yes, .. } => {
+            crate::txn::rollback_cmd(&cwd, &place, to.as_deref(), yes, out)
+        }
+        Command::Recover { place, .. } => crate::txn::recover_cmd(&cwd, &place, out),
+        Command::History { place, limit, .. } => crate::txn::history_cmd(&cwd, &place, limit, out),
+        Command::Audit { action } => match action {
+            crate::cli::AuditAction::Verify { place, .. } => {
+                crate::txn::audit_verify_cmd(&cwd, &place, out)
+            }
+        },
+        Command::Channel { channel, place, .. } => {
+            crate::txn::channel_cmd(&cwd, &place, channel, out)
+        }
     }
 }
 
-fn env(name: &str) -> Option<String> {
+pub fn env(name: &str) -> Option<String> {
     std::env::var(name).ok().filter(|s| !s.is_empty())
 }
 
@@ -65,7 +99,7 @@ fn problems_text(path: &Path, problems: &[Problem]) -> String {
         .join("\n")
 }
 
-fn workspace_failure(e: workspace::Error) -> Failure {
+pub fn workspace_failure(e: workspace::Error) -> Failure {
     let kind = e.kind();
     match e {
         workspace::Error::Invalid { path, invalid } => Failure::input(
@@ -83,7 +117,7 @@ fn workspace_failure(e: workspace::Error) -> Failure {
     }
 }
 
-fn registry_failure(spec: &str, e: &registry::Error) -> Failure {
+pub fn registry_failure(spec: &str, e: &registry::Error) -> Failure {
     Failure::input("registry", format!("cannot read registry {spec}: {e}"))
 }
 

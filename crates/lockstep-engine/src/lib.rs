@@ -9,9 +9,14 @@
 //! snapshot, smoke and audit crates) with the pure planners (`lockstep-compat`). It knows
 //! nothing of terminals: rendering and exit codes belong to the command line.
 //!
+//! The upgrade transaction lives in [`upgrade`] (plan and execute) over [`txn`] (the
+//! [`txn::Session`] every mutating command holds: [`lock`], [`journal`], crash recovery,
+//! `rollback`). Setting `LOCKSTEP_FAILPOINT` to one of [`FAILPOINTS`] makes the process kill
+//! itself with SIGKILL at that step, for crash tests.
+//!
 //! # Limitations
 //!
-//! - The upgrade transaction and the release cascade are not in this crate yet.
+//! - The release cascade executor is not in this crate yet.
 //!
 //! ## Examples
 //!
@@ -40,9 +45,32 @@
 #![deny(missing_docs)]
 
 pub mod cascade;
+pub mod channel;
 pub mod current;
+mod failpoint;
+mod fsx;
 pub mod gate;
 mod git;
+pub mod journal;
+pub mod lock;
 pub mod registry;
+pub mod txn;
 pub mod update;
+pub mod upgrade;
 pub mod workspace;
+
+/// The failpoints of the upgrade and rollback transactions, in the order they are reached.
+pub const FAILPOINTS: &[&str] = &[
+    "after_journal",
+    "after_snapshot",
+    "before_apply",
+    "after_pin",
+    "during_lockfile",
+    "after_apply",
+    "during_smoke",
+    "before_commit",
+    "after_commit",
+    "after_audit",
+    "during_rollback",
+    "rollback_before_restore",
+];
