@@ -1,2 +1,45 @@
-//! The multi-repository release cascade: discovery of packages and edges from a
-//! `cascade.toml`, the global status view, and (later) the executor.
+//! The multi-repository release cascade: loading `cascade.toml`, discovering each
+//! repository's packages and the edges between repositories, and the global status view
+//! (`release-cascade --status`).
+//!
+//! Discovery reads each repository's own manifests at its root: `Cargo.toml` (a workspace
+//! contributes every member, globs expanded, `version.workspace = true` and
+//! `dep.workspace = true` followed into the root), `package.json` (npm workspaces too) and
+//! `pyproject.toml`. A dependency whose name is a package of *another* repository is an edge,
+//! whatever its pin (a requirement, a git tag or rev, a path) and whichever ecosystems the two
+//! sides are in (Python names compared after PEP 503 normalisation);
+//! `depends_on` in the config adds edges the manifests do not show. The result converts to the
+//! planner's [`lockstep_cascade::Graph`].
+//!
+//! # Limitations
+//!
+//! - Dependencies between packages of one repository are not edges: a repository is released
+//!   as one commit.
+//! - A repository given only by `url` must already be checked out under
+//!   `.lockstep/checkouts/NAME` beside `cascade.toml`; discovery does not clone.
+//! - Pins that follow a branch or a direct archive URL are not edges; they are listed in
+//!   [`Discovered::notes`].
+//! - Python package versions must be SemVer-shaped (`1.2` is read as 1.2.0).
+//!
+//! ## Examples
+//!
+//! ```no_run
+//! use lockstep_engine::cascade;
+//!
+//! let config = cascade::load("cascade.toml".as_ref())?;
+//! let discovered = cascade::discover(&config)?;
+//! let report = cascade::status(&discovered)?;
+//! println!("{}", report.to_json());
+//! # Ok::<(), cascade::Error>(())
+//! ```
+
+mod config;
+mod discover;
+mod error;
+mod req;
+mod status;
+
+pub use config::{CHECKOUTS_DIR, LoadedConfig, load};
+pub use discover::{Discovered, DiscoveredRepo, Note, RepoEdge, discover};
+pub use error::Error;
+pub use status::{LaggingPin, PackageStatus, STATUS_SCHEMA, StatusReport, status};
