@@ -34,8 +34,10 @@
 //! ```
 
 mod config;
+pub mod demo;
 mod discover;
 mod error;
+pub mod execute;
 mod req;
 mod status;
 
