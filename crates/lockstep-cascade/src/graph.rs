@@ -13,17 +13,15 @@ pub struct Graph {
     pub(crate) packages: Vec<Package>,
     pub(crate) index: HashMap<String, usize>,
     pub(crate) edges: Vec<Edge>,
-    /// Per edge: (dependent, dependency) indices.
-    pub(crate) ends: Vec<(usize, usize)>,
     /// Per package: the edges where it is the dependent, ordered by dependency.
-    pub(crate) upstream: Vec<Vec<usize>>,
+    pub(crate) upstream: Adjacency,
     /// Per package: the edges where it is the dependency, ordered by dependent.
-    pub(crate) downstream: Vec<Vec<usize>>,
+    pub(crate) downstream: Adjacency,
     /// Per package: the indices of the packages it re-exports.
     pub(crate) reexports: Vec<Vec<usize>>,
     pub(crate) repos: BTreeMap<String, Repo>,
-    /// Per repository: how many packages it holds.
-    pub(crate) repo_sizes: BTreeMap<String, usize>,
+    /// Per package: whether its repository holds other packages too (tags carry the name).
+    pub(crate) shared_repo: Vec<bool>,
 }
 
 impl Graph {
@@ -75,21 +73,13 @@ impl Graph {
             };
             ends.push((find(&e.dependent)?, find(&e.dependency)?));
         }
-        let mut upstream = vec![Vec::new(); packages.len()];
-        let mut downstream = vec![Vec::new(); packages.len()];
-        for (e, &(dependent, dependency)) in ends.iter().enumerate() {
-            upstream[dependent].push(e);
-            downstream[dependency].push(e);
-        }
-        // Edge order within a list: by the other end, then kind, file and pin, so the plan
-        // does not depend on the order the caller listed edges in.
-        let key = |e: usize| (&edges[e].kind, &edges[e].file, edges[e].pin.as_str());
-        for list in &mut upstream {
-            list.sort_by(|&a, &b| ends[a].1.cmp(&ends[b].1).then_with(|| key(a).cmp(&key(b))));
-        }
-        for list in &mut downstream {
-            list.sort_by(|&a, &b| ends[a].0.cmp(&ends[b].0).then_with(|| key(a).cmp(&key(b))));
-        }
+        let upstream = Adjacency::new(packages.len(), &edges, &ends, |(dependent, dependency)| {
+            (dependent, dependency)
+        });
+        let downstream =
+            Adjacency::new(packages.len(), &edges, &ends, |(dependent, dependency)| {
+                (dependency, dependent)
+            });
 
         let mut reexports = Vec::with_capacity(packages.len());
         for p in &packages {
@@ -106,16 +96,19 @@ impl Graph {
             reexports.push(list);
         }
 
+        let shared_repo = packages
+            .iter()
+            .map(|p| repo_sizes.get(&p.repo).is_some_and(|&n| n > 1))
+            .collect();
         let graph = Graph {
             packages,
             index,
             edges,
-            ends,
             upstream,
             downstream,
             reexports,
             repos: repo_map,
-            repo_sizes,
+            shared_repo,
         };
         if let Some(cycle) = graph.find_cycle() {
             return Err(Error::Cycle {
@@ -163,26 +156,27 @@ impl Graph {
         self.adjacent(name, &self.downstream)
     }
 
-    fn adjacent<'a>(
-        &'a self,
-        name: &str,
-        lists: &'a [Vec<usize>],
-    ) -> impl Iterator<Item = &'a Edge> {
-        let list: &[usize] = match self.index.get(name) {
-            Some(&i) => &lists[i],
+    fn adjacent<'a>(&'a self, name: &str, lists: &'a Adjacency) -> impl Iterator<Item = &'a Edge> {
+        let list: &[Adj] = match self.index.get(name) {
+            Some(&i) => lists.of(i),
             None => &[],
         };
-        list.iter().map(|&e| &self.edges[e])
+        list.iter().map(|a| &self.edges[a.edge])
     }
 
     /// The release tag of `package` at `version`: `vX.Y.Z` when its repository holds one
     /// package, `NAME-vX.Y.Z` when it holds several.
     pub fn tag(&self, package: &Package, version: &semver::Version) -> String {
-        if self.repo_sizes.get(&package.repo).copied().unwrap_or(0) > 1 {
-            format!("{}-v{version}", package.name)
-        } else {
-            format!("v{version}")
-        }
+        let shared = match self.index.get(&package.name) {
+            Some(&i) => self.shared_repo[i],
+            None => self.packages.iter().any(|p| p.repo == package.repo),
+        };
+        tag(&package.name, shared, version)
+    }
+
+    /// [`Graph::tag`] by index.
+    pub(crate) fn tag_at(&self, i: usize, version: &semver::Version) -> String {
+        tag(&self.packages[i].name, self.shared_repo[i], version)
     }
 
     /// One cycle through ordering (normal, build) edges, smallest index first, or `None`.
@@ -202,18 +196,17 @@ impl Graph {
             stack.push((root, 0));
             while let Some(top) = stack.last_mut() {
                 let (node, pos) = *top;
-                let list = &self.upstream[node];
+                let list = self.upstream.of(node);
                 if pos == list.len() {
                     colour[node] = BLACK;
                     stack.pop();
                     continue;
                 }
                 top.1 += 1;
-                let e = list[pos];
-                if !self.edges[e].kind.orders() {
+                if !list[pos].orders {
                     continue;
                 }
-                let next = self.ends[e].1;
+                let next = list[pos].other;
                 match colour[next] {
                     WHITE => {
                         colour[next] = GREY;
@@ -236,5 +229,81 @@ impl Graph {
             }
         }
         None
+    }
+}
+
+fn tag(name: &str, shared: bool, version: &semver::Version) -> String {
+    if shared {
+        format!("{name}-v{version}")
+    } else {
+        format!("v{version}")
+    }
+}
+
+/// One end's view of an edge, kept small and contiguous: the planner's loops touch only this.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct Adj {
+    /// Index into [`Graph::edges`].
+    pub(crate) edge: usize,
+    /// The package at the other end.
+    pub(crate) other: usize,
+    /// Whether the edge orders waves (normal, build).
+    pub(crate) orders: bool,
+}
+
+/// Per package, its edges on one side, in one flat array (compressed sparse rows).
+#[derive(Debug, Clone)]
+pub(crate) struct Adjacency {
+    offsets: Vec<usize>,
+    items: Vec<Adj>,
+}
+
+impl Adjacency {
+    /// `pick` turns (dependent, dependency) into (this end, other end). Within a package the
+    /// edges are ordered by the other end, then kind, file and pin, so the plan does not
+    /// depend on the order the caller listed edges in.
+    fn new(
+        n: usize,
+        edges: &[Edge],
+        ends: &[(usize, usize)],
+        pick: impl Fn((usize, usize)) -> (usize, usize),
+    ) -> Self {
+        let mut offsets = vec![0usize; n + 1];
+        for &e in ends {
+            offsets[pick(e).0 + 1] += 1;
+        }
+        for i in 0..n {
+            offsets[i + 1] += offsets[i];
+        }
+        let mut fill = offsets.clone();
+        let mut items = vec![
+            Adj {
+                edge: 0,
+                other: 0,
+                orders: false
+            };
+            ends.len()
+        ];
+        for (e, &pair) in ends.iter().enumerate() {
+            let (this, other) = pick(pair);
+            items[fill[this]] = Adj {
+                edge: e,
+                other,
+                orders: edges[e].kind.orders(),
+            };
+            fill[this] += 1;
+        }
+        let key = |a: &Adj| {
+            let e = &edges[a.edge];
+            (a.other, e.kind, e.file.as_str(), e.pin.as_str())
+        };
+        for i in 0..n {
+            items[offsets[i]..offsets[i + 1]].sort_by(|a, b| key(a).cmp(&key(b)));
+        }
+        Adjacency { offsets, items }
+    }
+
+    pub(crate) fn of(&self, i: usize) -> &[Adj] {
+        &self.items[self.offsets[i]..self.offsets[i + 1]]
     }
 }

@@ -34,8 +34,12 @@
 //!   `>=2.1, <3`); exact pins write all three components (`^1.3.0`).
 //! - **Tags**: `vX.Y.Z` in a repository holding one package, `NAME-vX.Y.Z` in one holding
 //!   several; [`Step::tag_message`] lists the upstream versions the release is built against.
-//! - **Digest**: sha256 over the plan's canonical JSON (everything but the digest) and the
-//!   HEAD commit of every repository with a step.
+//! - **Digest**: sha256 over a canonical, length-prefixed encoding of everything in the plan
+//!   but the digest, the HEAD commit of every repository with a step included
+//!   ([`Plan::heads`]): same graph, heads and request, same digest; [`Plan::compute_digest`]
+//!   checks a saved plan.
+//! - **Output**: [`Plan`] serialises to the `lockstep.cascade-plan/v1` JSON of design.md
+//!   ([`Plan::to_json`]) and back; [`Plan::mermaid`] draws it. Tables are the caller's.
 //!
 //! # Limitations
 //!
@@ -86,6 +90,7 @@
 #![deny(missing_docs)]
 
 mod bump;
+mod digest;
 mod error;
 mod graph;
 mod model;
@@ -98,3 +103,8 @@ pub use error::Error;
 pub use graph::Graph;
 pub use model::{DepKind, Ecosystem, Edge, Package, ParseNameError, PinSpec, Repo};
 pub use plan::{EditKind, PLAN_SCHEMA, PinEdit, Plan, Request, Step, Upstream, plan};
+
+/// The README's example runs as a doctest, so it cannot drift from the API.
+#[cfg(doctest)]
+#[doc = include_str!("../README.md")]
+pub struct ReadmeDoctests;

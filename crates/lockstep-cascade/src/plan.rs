@@ -1,10 +1,9 @@
 //! The request, the planner and the plan it returns.
 
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::BTreeMap;
 
 use semver::Version;
 use serde::{Deserialize, Serialize};
-use sha2::{Digest, Sha256};
 
 use crate::req::{Outcome, Requirement};
 use crate::{Bump, Change, DepKind, Ecosystem, Error, Graph, PinSpec};
@@ -191,15 +190,6 @@ struct PlanJson {
     heads: BTreeMap<String, String>,
 }
 
-/// What the digest covers: everything in the plan but the digest.
-#[derive(Serialize)]
-struct DigestInput<'a> {
-    schema: &'static str,
-    waves: &'a [Vec<Step>],
-    notes: &'a [String],
-    heads: &'a BTreeMap<String, String>,
-}
-
 impl Serialize for Plan {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
         #[derive(Serialize)]
@@ -271,29 +261,9 @@ impl Plan {
     /// The digest recomputed from the content and heads: equal to [`Plan::digest`] unless the
     /// plan was edited after it was made.
     pub fn compute_digest(&self) -> String {
-        digest(&self.waves, &self.notes, &self.heads)
+        crate::digest::digest(&self.waves, &self.notes, &self.heads)
     }
 }
-
-fn digest(waves: &[Vec<Step>], notes: &[String], heads: &BTreeMap<String, String>) -> String {
-    let input = DigestInput {
-        schema: PLAN_SCHEMA,
-        waves,
-        notes,
-        heads,
-    };
-    let bytes = serde_json::to_vec(&input)
-        .expect("a plan is strings, numbers and lists: it always serialises");
-    let hash = Sha256::digest(&bytes);
-    let mut hex = String::with_capacity(64);
-    for b in hash.iter() {
-        hex.push(char::from(HEX[usize::from(b >> 4)]));
-        hex.push(char::from(HEX[usize::from(b & 0xf)]));
-    }
-    hex
-}
-
-const HEX: &[u8; 16] = b"0123456789abcdef";
 
 /// Plan a cascade: the start packages and every package that depends on them through normal
 /// or build edges, transitively, grouped in waves, each with its bump, pin edits and tag.
@@ -313,75 +283,78 @@ pub fn plan(graph: &Graph, request: &Request) -> Result<Plan, Error> {
     // Start packages and their own bumps.
     let mut own: Vec<Option<(Bump, String)>> = vec![None; n];
     let mut seeds = Vec::new();
-    let mut start_names: BTreeSet<&str> = BTreeSet::new();
+    let mut seen = vec![false; n];
     for name in &request.start {
         let &i = graph
             .index
             .get(name)
             .ok_or_else(|| Error::UnknownStart { name: name.clone() })?;
-        if !start_names.insert(name) {
+        if std::mem::replace(&mut seen[i], true) {
             continue;
         }
         let p = &graph.packages[i];
         match request.bump {
-            Some(b) => {
-                own[i] = Some((b, format!("root: --bump {b}")));
-                seeds.push(i);
-            }
+            Some(b) => own[i] = Some((b, format!("root: --bump {b}"))),
             None => match commit_bump(graph, request, i) {
-                Some(found) => {
-                    own[i] = Some(found);
-                    seeds.push(i);
+                Some(found) => own[i] = Some(found),
+                None => {
+                    notes.push(format!(
+                        "{} is not released: no feat, fix, perf or breaking commits since {}",
+                        p.name,
+                        graph.tag_at(i, &p.version)
+                    ));
+                    continue;
                 }
-                None => notes.push(format!(
-                    "{} is not released: no feat, fix, perf or breaking commits since {}",
-                    p.name,
-                    graph.tag(p, &p.version)
-                )),
             },
         }
+        seeds.push(i);
     }
 
     // The released set: seeds and their transitive dependents through ordering edges.
     let mut in_plan = vec![false; n];
-    let mut queue = Vec::with_capacity(n);
+    let mut released = Vec::with_capacity(n);
     for &s in &seeds {
-        if !in_plan[s] {
-            in_plan[s] = true;
-            queue.push(s);
-        }
+        in_plan[s] = true;
+        released.push(s);
     }
     let mut head = 0;
-    while head < queue.len() {
-        let u = queue[head];
+    while head < released.len() {
+        let u = released[head];
         head += 1;
-        for &e in &graph.downstream[u] {
-            let d = graph.ends[e].0;
-            if graph.edges[e].kind.orders() && !in_plan[d] {
+        for a in graph.downstream.of(u) {
+            let d = a.other;
+            if a.orders && !in_plan[d] {
                 in_plan[d] = true;
-                queue.push(d);
+                released.push(d);
             }
         }
     }
 
     // Waves: Kahn's algorithm over the released set; a package's wave is one more than its
-    // latest in-plan upstream's.
+    // latest in-plan upstream's. Every ordering dependent of a released package is released,
+    // so the counts below only ever involve released packages.
     let mut pending = vec![0usize; n];
-    for &p in &queue {
-        pending[p] = graph.upstream[p]
+    for &p in &released {
+        pending[p] = graph
+            .upstream
+            .of(p)
             .iter()
-            .filter(|&&e| graph.edges[e].kind.orders() && in_plan[graph.ends[e].1])
+            .filter(|a| a.orders && in_plan[a.other])
             .count();
     }
     let mut wave = vec![0usize; n];
-    let mut order: Vec<usize> = queue.iter().copied().filter(|&p| pending[p] == 0).collect();
+    let mut order: Vec<usize> = released
+        .iter()
+        .copied()
+        .filter(|&p| pending[p] == 0)
+        .collect();
     let mut head = 0;
     while head < order.len() {
         let u = order[head];
         head += 1;
-        for &e in &graph.downstream[u] {
-            let d = graph.ends[e].0;
-            if graph.edges[e].kind.orders() {
+        for a in graph.downstream.of(u) {
+            let d = a.other;
+            if a.orders {
                 wave[d] = wave[d].max(wave[u] + 1);
                 pending[d] -= 1;
                 if pending[d] == 0 {
@@ -392,7 +365,7 @@ pub fn plan(graph: &Graph, request: &Request) -> Result<Plan, Error> {
     }
     debug_assert_eq!(
         order.len(),
-        queue.len(),
+        released.len(),
         "the graph is acyclic by construction"
     );
     let wave_count = order.iter().map(|&p| wave[p] + 1).max().unwrap_or(0);
@@ -400,37 +373,37 @@ pub fn plan(graph: &Graph, request: &Request) -> Result<Plan, Error> {
     for &p in &order {
         by_wave[wave[p]].push(p);
     }
-    for w in &mut by_wave {
-        w.sort_unstable();
-    }
 
     // Versions, wave by wave: every ordering upstream is settled before its dependents.
-    let mut new_version: Vec<Option<Version>> = vec![None; n];
-    let mut steps: Vec<Vec<Step>> = Vec::with_capacity(wave_count);
-    for members in &by_wave {
-        let mut wave_steps = Vec::with_capacity(members.len());
-        for &p in members {
-            let step = make_step(
-                graph,
-                request,
-                p,
-                &own,
-                &in_plan,
-                &wave,
-                &new_version,
-                &mut notes,
-            )?;
-            new_version[p] = Some(step.to.clone());
-            wave_steps.push(step);
+    let mut planner = Planner {
+        graph,
+        request,
+        own,
+        in_plan,
+        wave,
+        settled: vec![None; n],
+        notes,
+    };
+    let mut waves: Vec<Vec<Step>> = Vec::with_capacity(wave_count);
+    for mut members in by_wave {
+        // Packages are indexed in name order.
+        members.sort_unstable();
+        let mut steps = Vec::with_capacity(members.len());
+        for &p in &members {
+            steps.push(planner.step(p)?);
         }
-        steps.push(wave_steps);
+        for (&p, s) in members.iter().zip(&steps) {
+            planner.settled[p] = Some((s.to.clone(), s.tag.clone()));
+        }
+        waves.push(steps);
     }
+    let mut notes = planner.notes;
 
     // Dev dependents that are not released keep their pins: say so.
     for &u in &order {
-        for &e in &graph.downstream[u] {
-            let edge = &graph.edges[e];
-            if edge.kind == DepKind::Dev && !in_plan[graph.ends[e].0] {
+        for a in graph.downstream.of(u) {
+            if !a.orders && !planner.in_plan[a.other] {
+                let edge = &graph.edges[a.edge];
                 notes.push(format!(
                     "{} is not released: it only dev-depends on {} (pin `{}` stays)",
                     edge.dependent,
@@ -441,19 +414,16 @@ pub fn plan(graph: &Graph, request: &Request) -> Result<Plan, Error> {
         }
     }
 
-    let heads: BTreeMap<String, String> = steps
-        .iter()
-        .flatten()
-        .filter_map(|s| {
-            graph
-                .repos
-                .get(&s.repo)
-                .map(|r| (r.name.clone(), r.head.clone()))
-        })
+    let involved: std::collections::BTreeSet<&str> =
+        waves.iter().flatten().map(|s| s.repo.as_str()).collect();
+    let heads: BTreeMap<String, String> = involved
+        .into_iter()
+        .filter_map(|name| graph.repos.get(name))
+        .map(|r| (r.name.clone(), r.head.clone()))
         .collect();
-    let digest = digest(&steps, &notes, &heads);
+    let digest = crate::digest::digest(&waves, &notes, &heads);
     Ok(Plan {
-        waves: steps,
+        waves,
         digest,
         notes,
         heads,
@@ -472,7 +442,11 @@ fn commit_bump(graph: &Graph, request: &Request, i: usize) -> Option<(Bump, Stri
     let change = Change::from_commits(&messages)?;
     Some((
         change.bump_for(&p.version),
-        format!("{} since {}", change.describe(), graph.tag(p, &p.version)),
+        format!(
+            "{} since {}",
+            change.describe(),
+            graph.tag_at(i, &p.version)
+        ),
     ))
 }
 
@@ -489,37 +463,49 @@ fn breaking(a: &Version, b: &Version) -> bool {
     }
 }
 
-#[allow(clippy::too_many_arguments)]
-fn make_step(
-    graph: &Graph,
-    request: &Request,
-    p: usize,
-    own: &[Option<(Bump, String)>],
-    in_plan: &[bool],
-    wave: &[usize],
-    new_version: &[Option<Version>],
-    notes: &mut Vec<String>,
-) -> Result<Step, Error> {
-    let pkg = &graph.packages[p];
-    let mut bump: Option<Bump> = None;
-    let mut reasons: Vec<String> = Vec::new();
-    let raise = |b: Bump, bump: &mut Option<Bump>| *bump = Some(bump.map_or(b, |c| c.max(b)));
+/// The state of one planning run, shared by its steps.
+struct Planner<'a> {
+    graph: &'a Graph,
+    request: &'a Request,
+    /// Per package: the start packages' own bump and reason.
+    own: Vec<Option<(Bump, String)>>,
+    in_plan: Vec<bool>,
+    wave: Vec<usize>,
+    /// Per package: its new version and tag, once its wave is planned.
+    settled: Vec<Option<(Version, String)>>,
+    notes: Vec<String>,
+}
 
-    if let Some((b, why)) = &own[p] {
-        raise(*b, &mut bump);
-        reasons.push(why.clone());
-    } else if request.bump.is_none()
-        && let Some((b, why)) = commit_bump(graph, request, p)
-    {
-        raise(b, &mut bump);
-        reasons.push(why);
+impl Planner<'_> {
+    /// The new version and tag of `u`, if it is released in a wave before `p`'s.
+    fn earlier(&self, u: usize, p: usize) -> Option<&(Version, String)> {
+        self.settled[u]
+            .as_ref()
+            .filter(|_| self.wave[u] < self.wave[p])
     }
 
-    // Re-exported upstreams with a breaking release.
-    for &r in &graph.reexports[p] {
-        if let Some(to) = &new_version[r] {
+    fn step(&mut self, p: usize) -> Result<Step, Error> {
+        let graph = self.graph;
+        let pkg = &graph.packages[p];
+        let mut bump: Option<Bump> = None;
+        let raise = |b: Bump, bump: &mut Option<Bump>| *bump = Some(bump.map_or(b, |c| c.max(b)));
+
+        // Own reasons: the root's bump or the package's commits, and re-exports.
+        let mut reasons: Vec<String> = Vec::new();
+        if let Some((b, why)) = &self.own[p] {
+            raise(*b, &mut bump);
+            reasons.push(why.clone());
+        } else if self.request.bump.is_none()
+            && let Some((b, why)) = commit_bump(graph, self.request, p)
+        {
+            raise(b, &mut bump);
+            reasons.push(why);
+        }
+        for &r in &graph.reexports[p] {
             let up = &graph.packages[r];
-            if breaking(&up.version, to) {
+            if let Some((to, _)) = self.earlier(r, p)
+                && breaking(&up.version, to)
+            {
                 raise(Change::Breaking.bump_for(&pkg.version), &mut bump);
                 reasons.push(format!(
                     "re-exports {}, which breaks compatibility {} → {to}",
@@ -527,122 +513,131 @@ fn make_step(
                 ));
             }
         }
-    }
 
-    let own_reasons = reasons.len();
-    let mut pin_edits: BTreeSet<PinEdit> = BTreeSet::new();
-    let mut pinned: BTreeSet<usize> = BTreeSet::new();
-    let mut upstreams: BTreeMap<usize, Version> = BTreeMap::new();
-    for &e in &graph.upstream[p] {
-        let edge = &graph.edges[e];
-        let u = graph.ends[e].1;
-        let up = &graph.packages[u];
-        if edge.kind.orders() {
-            let v = new_version[u].clone().unwrap_or_else(|| up.version.clone());
-            upstreams.insert(u, v);
-        }
-        if !in_plan[u] {
-            continue;
-        }
-        let Some(to) = &new_version[u] else {
-            // Only a dev edge can reach an upstream that is not settled yet.
-            notes.push(format!(
-                "{}'s dev-dependency pin `{}` on {} stays: {} is released in the same or a later wave",
-                pkg.name,
-                edge.pin.as_str(),
-                up.name,
-                up.name
-            ));
-            continue;
-        };
-        debug_assert!(wave[u] < wave[p]);
-        if edge.kind.orders() {
-            raise(Bump::Patch, &mut bump);
-        }
-        let new_tag = graph.tag(up, to);
-        let edit = |to_text: String, kind: EditKind| PinEdit {
-            file: edge.file.clone(),
-            dependency: up.name.clone(),
-            from: edge.pin.as_str().to_owned(),
-            to: to_text,
-            kind,
-        };
-        let what = if edge.kind == DepKind::Dev {
-            "dev-dependency "
-        } else {
-            ""
-        };
-        match &edge.pin {
-            PinSpec::GitTag(_) => {
-                pin_edits.insert(edit(new_tag, EditKind::Tag));
-                pinned.insert(u);
+        // Edges: pin edits, and the reasons of edges that need none.
+        let mut edge_reasons: Vec<String> = Vec::new();
+        let mut pin_edits: Vec<PinEdit> = Vec::new();
+        let mut pinned: Vec<usize> = Vec::new();
+        let mut upstreams: Vec<Upstream> = Vec::new();
+        let mut last_upstream = None;
+        for a in graph.upstream.of(p) {
+            let edge = &graph.edges[a.edge];
+            let u = a.other;
+            let up = &graph.packages[u];
+            let earlier = self.earlier(u, p);
+            if a.orders && last_upstream != Some(u) {
+                last_upstream = Some(u);
+                upstreams.push(Upstream {
+                    package: up.name.clone(),
+                    version: earlier.map_or(&up.version, |(v, _)| v).clone(),
+                });
             }
-            PinSpec::GitRev(rev) => {
-                reasons.push(format!("{what}rev {rev} on {} becomes tag {new_tag}", up.name));
-                pin_edits.insert(edit(new_tag, EditKind::Tag));
-                pinned.insert(u);
+            if !self.in_plan[u] {
+                continue;
             }
-            PinSpec::Path(path) => {
-                reasons.push(format!("{what}path {path} on {} needs no edit", up.name));
+            // Only a dev edge can reach an in-plan upstream that is not in an earlier wave.
+            let Some((to, new_tag)) = earlier else {
+                self.notes.push(format!(
+                    "{}'s dev-dependency pin `{}` on {} stays: {} is released in the same or a later wave",
+                    pkg.name,
+                    edge.pin.as_str(),
+                    up.name,
+                    up.name
+                ));
+                continue;
+            };
+            if edge.kind.orders() {
+                raise(Bump::Patch, &mut bump);
             }
-            PinSpec::Requirement(text) => match Requirement::parse(text, pkg.ecosystem) {
-                None => notes.push(format!(
-                    "{}'s requirement `{text}` on {} cannot be read as a {} requirement: left as is",
-                    pkg.name, up.name, pkg.ecosystem
-                )),
-                Some(req) => match req.update(to, request.exact_pins) {
-                    Outcome::Admits => reasons.push(format!(
-                        "{what}requirement {text} on {} already admits {to}",
+            let edit = |to_text: String, kind: EditKind| PinEdit {
+                file: edge.file.clone(),
+                dependency: up.name.clone(),
+                from: edge.pin.as_str().to_owned(),
+                to: to_text,
+                kind,
+            };
+            let what = if edge.kind == DepKind::Dev {
+                "dev-dependency "
+            } else {
+                ""
+            };
+            let new_edit = match &edge.pin {
+                PinSpec::GitTag(_) => Some(edit(new_tag.clone(), EditKind::Tag)),
+                PinSpec::GitRev(rev) => {
+                    edge_reasons.push(format!(
+                        "{what}rev {rev} on {} becomes tag {new_tag}",
                         up.name
-                    )),
-                    Outcome::Rewrite(new) => {
-                        pin_edits.insert(edit(new, EditKind::Requirement));
-                        pinned.insert(u);
+                    ));
+                    Some(edit(new_tag.clone(), EditKind::Tag))
+                }
+                PinSpec::Path(path) => {
+                    edge_reasons.push(format!("{what}path {path} on {} needs no edit", up.name));
+                    None
+                }
+                PinSpec::Requirement(text) => match Requirement::parse(text, pkg.ecosystem) {
+                    None => {
+                        self.notes.push(format!(
+                            "{}'s requirement `{text}` on {} cannot be read as a {} requirement: left as is",
+                            pkg.name, up.name, pkg.ecosystem
+                        ));
+                        None
                     }
+                    Some(req) => match req.update(to, self.request.exact_pins) {
+                        Outcome::Admits => {
+                            edge_reasons.push(format!(
+                                "{what}requirement {text} on {} already admits {to}",
+                                up.name
+                            ));
+                            None
+                        }
+                        Outcome::Rewrite(new) => Some(edit(new, EditKind::Requirement)),
+                    },
                 },
-            },
+            };
+            if let Some(new_edit) = new_edit {
+                if pinned.last() != Some(&u) {
+                    pinned.push(u);
+                }
+                pin_edits.push(new_edit);
+            }
         }
-    }
-    // Own reasons first, then one "pins" reason per upstream whose pin changes, then the
-    // reasons of the edges that need no edit.
-    let mut edge_reasons = reasons.split_off(own_reasons);
-    reasons.extend(pinned.iter().map(|&u| {
-        let up = &graph.packages[u];
-        let to = new_version[u].as_ref().unwrap_or(&up.version);
-        format!("pins {} {} → {to}", up.name, up.version)
-    }));
-    reasons.append(&mut edge_reasons);
+        pin_edits.sort_unstable();
+        pin_edits.dedup();
 
-    let bump = bump.unwrap_or(Bump::Patch);
-    if reasons.is_empty() {
-        reasons.push("built against new upstream versions".to_owned());
-    }
-    let to = bump
-        .apply(&pkg.version)
-        .ok_or_else(|| Error::VersionOverflow {
+        // Own reasons, then one "pins" reason per upstream whose pin changes, then the rest.
+        for &u in &pinned {
+            let up = &graph.packages[u];
+            if let Some((to, _)) = &self.settled[u] {
+                reasons.push(format!("pins {} {} → {to}", up.name, up.version));
+            }
+        }
+        reasons.append(&mut edge_reasons);
+        if reasons.is_empty() {
+            reasons.push("built against new upstream versions".to_owned());
+        }
+
+        let bump = bump.unwrap_or(Bump::Patch);
+        let to = bump
+            .apply(&pkg.version)
+            .ok_or_else(|| Error::VersionOverflow {
+                package: pkg.name.clone(),
+                version: pkg.version.clone(),
+            })?;
+        let repo = graph.repos.get(&pkg.repo);
+        Ok(Step {
             package: pkg.name.clone(),
-            version: pkg.version.clone(),
-        })?;
-    let repo = graph.repos.get(&pkg.repo);
-    Ok(Step {
-        package: pkg.name.clone(),
-        repo: pkg.repo.clone(),
-        ecosystem: pkg.ecosystem,
-        manifest: pkg.manifest.clone(),
-        from: pkg.version.clone(),
-        tag: graph.tag(pkg, &to),
-        to,
-        bump,
-        reason: reasons.join("; "),
-        pin_edits: pin_edits.into_iter().collect(),
-        lockfile_command: repo.and_then(|r| r.lockfile_command.clone()),
-        smoke: repo.and_then(|r| r.smoke.clone()),
-        upstreams: upstreams
-            .into_iter()
-            .map(|(u, version)| Upstream {
-                package: graph.packages[u].name.clone(),
-                version,
-            })
-            .collect(),
-    })
+            repo: pkg.repo.clone(),
+            ecosystem: pkg.ecosystem,
+            manifest: pkg.manifest.clone(),
+            from: pkg.version.clone(),
+            tag: graph.tag_at(p, &to),
+            to,
+            bump,
+            reason: reasons.join("; "),
+            pin_edits,
+            lockfile_command: repo.and_then(|r| r.lockfile_command.clone()),
+            smoke: repo.and_then(|r| r.smoke.clone()),
+            upstreams,
+        })
+    }
 }

@@ -69,11 +69,15 @@ pub(crate) enum Outcome {
 impl<'a> Requirement<'a> {
     /// `None` when the text is not a requirement this module can read.
     pub(crate) fn parse(text: &'a str, ecosystem: Ecosystem) -> Option<Requirement<'a>> {
-        let mut alternatives = Vec::new();
-        let mut offset = 0;
-        for alt in text.split("||") {
-            alternatives.push(parse_alternative(alt, offset, ecosystem)?);
-            offset += alt.len() + 2;
+        let mut alternatives = Vec::with_capacity(1);
+        if text.contains('|') {
+            let mut offset = 0;
+            for alt in text.split("||") {
+                alternatives.push(parse_alternative(alt, offset, ecosystem)?);
+                offset += alt.len() + 2;
+            }
+        } else {
+            alternatives.push(parse_alternative(text, 0, ecosystem)?);
         }
         Some(Requirement {
             text,

@@ -1,2 +1,9 @@
 //! Integration tests for lockstep-cascade: one binary, one module per area.
+
 #![allow(clippy::unwrap_used, clippy::expect_used)]
+
+mod graph;
+mod planning;
+mod props;
+mod snapshots;
+mod support;

@@ -1,0 +1,170 @@
+//! The plan's digest: sha256 over a canonical binary encoding of everything in the plan but
+//! the digest itself.
+//!
+//! Every string is written as its length (u64, little endian) and its bytes, every list as
+//! its length and its items, every option as a 0 or 1 byte and the value, every version as
+//! its string form; fields in declaration order. The encoding is unambiguous, so two plans
+//! that differ anywhere have different inputs. A test in `tests/it` changes every value of a
+//! plan's JSON in turn and checks the digest changes, so a field added to a step and
+//! forgotten here fails it.
+
+use std::collections::BTreeMap;
+
+use sha2::{Digest, Sha256};
+
+use crate::plan::PLAN_SCHEMA;
+use crate::{PinEdit, Step, Upstream};
+
+/// The encoder: bytes gather in a buffer that is hashed in large blocks (many small
+/// `update` calls cost more than the hashing itself).
+struct Canon {
+    hasher: Sha256,
+    buf: Vec<u8>,
+}
+
+const BLOCK: usize = 1 << 16;
+
+impl Canon {
+    fn new() -> Self {
+        Canon {
+            hasher: Sha256::new(),
+            buf: Vec::with_capacity(BLOCK + 1024),
+        }
+    }
+
+    fn bytes(&mut self, b: &[u8]) {
+        self.buf.extend_from_slice(b);
+        if self.buf.len() >= BLOCK {
+            self.hasher.update(&self.buf);
+            self.buf.clear();
+        }
+    }
+
+    fn finish(mut self) -> impl AsRef<[u8]> {
+        self.hasher.update(&self.buf);
+        self.hasher.finalize()
+    }
+
+    fn u64(&mut self, n: u64) {
+        self.bytes(&n.to_le_bytes());
+    }
+
+    fn len(&mut self, n: usize) {
+        self.u64(n as u64);
+    }
+
+    fn str(&mut self, s: &str) {
+        self.len(s.len());
+        self.bytes(s.as_bytes());
+    }
+
+    fn opt(&mut self, s: Option<&str>) {
+        match s {
+            None => self.bytes(&[0]),
+            Some(s) => {
+                self.bytes(&[1]);
+                self.str(s);
+            }
+        }
+    }
+
+    fn version(&mut self, v: &semver::Version) {
+        self.u64(v.major);
+        self.u64(v.minor);
+        self.u64(v.patch);
+        self.str(v.pre.as_str());
+        self.str(v.build.as_str());
+    }
+
+    fn edit(&mut self, e: &PinEdit) {
+        let PinEdit {
+            file,
+            dependency,
+            from,
+            to,
+            kind,
+        } = e;
+        self.str(file);
+        self.str(dependency);
+        self.str(from);
+        self.str(to);
+        self.str(match kind {
+            crate::EditKind::Requirement => "requirement",
+            crate::EditKind::Tag => "tag",
+        });
+    }
+
+    fn step(&mut self, s: &Step) {
+        // Destructured so that a new field does not compile until it is hashed.
+        let Step {
+            package,
+            repo,
+            ecosystem,
+            manifest,
+            from,
+            to,
+            bump,
+            reason,
+            pin_edits,
+            tag,
+            lockfile_command,
+            smoke,
+            upstreams,
+        } = s;
+        self.str(package);
+        self.str(repo);
+        self.str(ecosystem.as_str());
+        self.str(manifest);
+        self.version(from);
+        self.version(to);
+        self.str(bump.as_str());
+        self.str(reason);
+        self.len(pin_edits.len());
+        for e in pin_edits {
+            self.edit(e);
+        }
+        self.str(tag);
+        self.opt(lockfile_command.as_deref());
+        self.opt(smoke.as_deref());
+        self.len(upstreams.len());
+        for Upstream { package, version } in upstreams {
+            self.str(package);
+            self.version(version);
+        }
+    }
+}
+
+/// The digest of a plan's content, lower-case hex.
+pub(crate) fn digest(
+    waves: &[Vec<Step>],
+    notes: &[String],
+    heads: &BTreeMap<String, String>,
+) -> String {
+    let mut c = Canon::new();
+    c.str(PLAN_SCHEMA);
+    c.len(waves.len());
+    for wave in waves {
+        c.len(wave.len());
+        for s in wave {
+            c.step(s);
+        }
+    }
+    c.len(notes.len());
+    for n in notes {
+        c.str(n);
+    }
+    c.len(heads.len());
+    for (repo, head) in heads {
+        c.str(repo);
+        c.str(head);
+    }
+    let hash = c.finish();
+    let mut hex = String::with_capacity(64);
+    for b in hash.as_ref() {
+        hex.push(char::from(HEX[usize::from(b >> 4)]));
+        hex.push(char::from(HEX[usize::from(b & 0xf)]));
+    }
+    hex
+}
+
+const HEX: &[u8; 16] = b"0123456789abcdef";
