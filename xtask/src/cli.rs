@@ -260,6 +260,90 @@ Examples:
         #[command(subcommand)]
         action: AuditAction,
     },
+    /// Release a change through a DAG of repositories, upstream first, or roll it all back.
+    #[command(
+        name = "release-cascade",
+        after_help = "\
+Examples:
+  lockstep release-cascade --demo                       # build a demo DAG in a temp dir and release it
+  lockstep release-cascade --demo --fail-at runtime     # watch the whole cascade roll back
+  lockstep release-cascade --status                     # versions, tags and lagging pins
+  lockstep release-cascade --from manifest --bump minor --dry-run
+  lockstep release-cascade --dry-run --json > plan.json && lockstep release-cascade --plan plan.json --yes
+  lockstep release-cascade --only runtime --plan plan.json --yes   # one CI job of a saved plan
+  lockstep release-cascade --emit github-actions --plan plan.json > .github/workflows/cascade.yml
+
+Each repository of a wave (in parallel, --jobs): snapshot → pins → version bump → lockfile →
+smoke test → CHANGELOG.md → one commit `chore(release): NAME vX.Y.Z` → annotated tag. Any
+failure rolls back every repository the cascade touched (snapshots restored, tags deleted).
+A crash leaves .lockstep/cascade-journal.json beside cascade.toml: --resume or --abort.
+Without --bump, bumps come from conventional commits since each package's last tag.
+Exit codes: 0 released (or plan shown, or nothing to resume), 1 failed and rolled back
+(--status --check: a tag mismatches or a pin lags), 2 refused before any change, 3 could not
+restore."
+    )]
+    ReleaseCascade {
+        /// The cascade config.
+        #[arg(long, value_name = "FILE", default_value = "cascade.toml")]
+        config: PathBuf,
+        /// Packages the change starts from (default: every package with releasable commits).
+        #[arg(long, num_args = 1.., value_name = "PKG")]
+        from: Vec<String>,
+        /// The start packages' bump (default: from conventional commits).
+        #[arg(long, value_name = "LEVEL")]
+        bump: Option<lockstep_cascade::Bump>,
+        /// Rewrite version requirements even when they already admit the new version.
+        #[arg(long)]
+        exact_pins: bool,
+        /// Show the plan; change nothing.
+        #[arg(long)]
+        dry_run: bool,
+        /// Print the plan as a Mermaid graph (with --dry-run).
+        #[arg(long)]
+        mermaid: bool,
+        /// Do not ask for confirmation.
+        #[arg(long)]
+        yes: bool,
+        /// Continue an interrupted cascade.
+        #[arg(long, conflicts_with = "abort")]
+        resume: bool,
+        /// Roll an interrupted cascade back.
+        #[arg(long)]
+        abort: bool,
+        /// Show each package's version, latest tag, and lagging pins.
+        #[arg(long)]
+        status: bool,
+        /// With --status: exit 1 when a tag mismatches or a pin lags.
+        #[arg(long, requires = "status")]
+        check: bool,
+        /// Build the demo repositories in a temp dir and release a change through them.
+        #[arg(long)]
+        demo: bool,
+        /// With --demo: make this repository's smoke test fail.
+        #[arg(long, value_name = "REPO", requires = "demo")]
+        fail_at: Option<String>,
+        /// With --demo: build the demo here instead of a new temp dir.
+        #[arg(long, value_name = "DIR", requires = "demo")]
+        demo_dir: Option<PathBuf>,
+        /// Repositories released at once within a wave (default: the number of CPUs).
+        #[arg(long, value_name = "N")]
+        jobs: Option<usize>,
+        /// A saved plan (from --dry-run --json): refuse if the plan now differs, or with --only
+        /// apply that plan's step for one repository.
+        #[arg(long, value_name = "FILE")]
+        plan: Option<PathBuf>,
+        /// Release only this repository's step of the saved --plan.
+        #[arg(long, value_name = "REPO", requires = "plan")]
+        only: Option<String>,
+        /// Push branches and tags to each repository's remote after every wave succeeded.
+        #[arg(long)]
+        push: bool,
+        /// Write a CI workflow for the plan instead of running it.
+        #[arg(long, value_name = "KIND", value_parser = ["github-actions"])]
+        emit: Option<String>,
+        #[command(flatten)]
+        common: Common,
+    },
     /// Show the update channel, or switch it (rewrites update_channel in the manifest).
     #[command(after_help = "\
 Examples:
@@ -290,7 +374,8 @@ impl Command {
             | Command::Rollback { common, .. }
             | Command::Recover { common, .. }
             | Command::History { common, .. }
-            | Command::Channel { common, .. } => common,
+            | Command::Channel { common, .. }
+            | Command::ReleaseCascade { common, .. } => common,
             Command::Audit { action } => match action {
                 AuditAction::Verify { common, .. } => common,
             },

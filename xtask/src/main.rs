@@ -3,6 +3,7 @@
 //! Glue only: argument parsing, rendering, exit codes. The workflows live in
 //! `lockstep-engine` and the crates beneath it.
 
+mod cascade;
 mod cli;
 mod commands;
 mod out;

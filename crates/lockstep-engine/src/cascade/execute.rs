@@ -362,6 +362,9 @@ impl Report {
     }
 }
 
+/// A repository's run, or its run and the failure that stopped it.
+type RepoResult = Result<RepoRun, Box<(RepoRun, Failure)>>;
+
 /// A progress event: a repository and what it is doing.
 pub type Progress<'a> = &'a (dyn Fn(&str, &str) + Sync);
 
@@ -740,7 +743,7 @@ fn run_waves(ctx: &Ctx<'_>, discovered: &Discovered, plan: &Plan) -> Result<Repo
             .filter(|(name, _)| ctx.state(name).is_some())
             .collect();
         let queue = Mutex::new(todo.iter().collect::<Vec<_>>());
-        let results: Mutex<Vec<(String, Result<RepoRun, (RepoRun, Failure)>)>> =
+        let results: Mutex<Vec<(String, RepoResult)>> =
             Mutex::new(Vec::new());
         std::thread::scope(|scope| {
             for _ in 0..ctx.options.jobs.min(todo.len()).max(1) {
@@ -791,7 +794,8 @@ fn run_waves(ctx: &Ctx<'_>, discovered: &Discovered, plan: &Plan) -> Result<Repo
                 Ok(run) => {
                     runs.insert(name, run);
                 }
-                Err((run, f)) => {
+                Err(boxed) => {
+                    let (run, f) = *boxed;
                     runs.insert(name, run);
                     if failure.is_none() {
                         failure = Some(f);
@@ -1063,7 +1067,7 @@ fn release_repo(
     name: &str,
     wave: usize,
     steps: &[&Step],
-) -> Result<RepoRun, (RepoRun, Failure)> {
+) -> RepoResult {
     let started = Instant::now();
     let dir = discovered
         .repo(name)
@@ -1123,7 +1127,7 @@ fn release_repo(
                 "cascade_repo_failed",
                 "failed",
             );
-            Err((work.run, f))
+            Err(Box::new((work.run, f)))
         }
     }
 }

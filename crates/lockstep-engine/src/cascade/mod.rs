@@ -36,6 +36,7 @@
 mod config;
 pub mod demo;
 mod discover;
+pub mod emit;
 mod error;
 pub mod execute;
 mod req;
@@ -45,3 +46,22 @@ pub use config::{CHECKOUTS_DIR, LoadedConfig, load};
 pub use discover::{Discovered, DiscoveredRepo, Note, RepoEdge, discover};
 pub use error::Error;
 pub use status::{LaggingPin, PackageStatus, STATUS_SCHEMA, StatusReport, status};
+
+/// The summaries of the commits on HEAD's first-parent line since `since` (a tag), newest
+/// first: what the planner reads conventional-commit bumps from.
+pub fn commits_since(
+    repo_dir: &std::path::Path,
+    since: Option<&str>,
+) -> Result<Vec<String>, Error> {
+    lockstep_snapshot::log_since(repo_dir, since)
+        .map(|log| log.into_iter().map(|c| c.message).collect())
+        .map_err(|source| Error::Git {
+            repo: repo_dir.display().to_string(),
+            source,
+        })
+}
+
+/// Whether `tag` exists in the repository at `repo_dir` (false when it cannot be read).
+pub fn tag_exists(repo_dir: &std::path::Path, tag: &str) -> bool {
+    lockstep_snapshot::tag_exists(repo_dir, tag).unwrap_or(false)
+}

@@ -1,0 +1,466 @@
+//! `release-cascade`: glue between the command line and `lockstep_engine::cascade`.
+
+use std::collections::BTreeMap;
+use std::io::IsTerminal;
+use std::path::{Path, PathBuf};
+use std::sync::Mutex;
+use std::time::Instant;
+
+use lockstep_cascade::{Bump, Plan, Request};
+use lockstep_engine::cascade::{self, Discovered, execute};
+
+use crate::out::{BOLD, DIM, Failure, GREEN, Out, RED, Table, YELLOW, paint};
+
+pub struct Args {
+    pub config: PathBuf,
+    pub from: Vec<String>,
+    pub bump: Option<Bump>,
+    pub exact_pins: bool,
+    pub dry_run: bool,
+    pub mermaid: bool,
+    pub yes: bool,
+    pub resume: bool,
+    pub abort: bool,
+    pub status: bool,
+    pub check: bool,
+    pub demo: bool,
+    pub fail_at: Option<String>,
+    pub demo_dir: Option<PathBuf>,
+    pub jobs: Option<usize>,
+    pub plan: Option<PathBuf>,
+    pub only: Option<String>,
+    pub push: bool,
+    pub emit: Option<String>,
+}
+
+fn cascade_failure(e: cascade::Error) -> Failure {
+    Failure::input(e.kind(), e.to_string())
+}
+
+fn exec_failure(e: execute::ExecError) -> Failure {
+    let code = if e.left_inconsistent() { 3 } else { 2 };
+    Failure::new(code, e.kind(), e.to_string())
+}
+
+pub fn run(cwd: &Path, mut args: Args, out: &Out) -> Result<u8, Failure> {
+    let mut demo_note = None;
+    if args.demo {
+        let dir = match &args.demo_dir {
+            Some(d) => cwd.join(d),
+            None => {
+                let base = std::env::temp_dir();
+                let stamp = std::time::SystemTime::now()
+                    .duration_since(std::time::UNIX_EPOCH)
+                    .map_or(0, |d| d.as_millis());
+                base.join(format!(
+                    "lockstep-cascade-demo-{}-{stamp}",
+                    std::process::id()
+                ))
+            }
+        };
+        out.eprint(&format!(
+            "{} building demo repositories in {}\n",
+            paint(DIM, "demo:"),
+            dir.display()
+        ));
+        let config = cascade::demo::build(&dir).map_err(|m| Failure::input("demo", m))?;
+        args.config = config;
+        if args.from.is_empty() {
+            args.from = vec!["manifest".to_owned()];
+        }
+        args.yes = true;
+        demo_note = Some(dir);
+    }
+    let config_path = cwd.join(&args.config);
+    let loaded = cascade::load(&config_path).map_err(cascade_failure)?;
+    let discovered = cascade::discover(&loaded).map_err(cascade_failure)?;
+    let mut options = execute::Options::default()
+        .push(args.push)
+        .only(args.only.clone());
+    if let Some(j) = args.jobs.or(loaded.config.options.jobs.map(|j| j as usize)) {
+        options = options.jobs(j);
+    }
+    if let Some(f) = &args.fail_at {
+        if discovered.repo(f).is_none() {
+            return Err(Failure::input(
+                "unknown_repo",
+                format!(
+                    "--fail-at {f}: no such repository in {}",
+                    config_path.display()
+                ),
+            ));
+        }
+        options = options.env(cascade::demo::FAIL_AT_ENV, f.clone());
+    }
+
+    if args.status {
+        return status(&discovered, args.check, out);
+    }
+    let progress_out = Mutex::new(());
+    let show = !out.json;
+    let progress = |repo: &str, what: &str| {
+        if show {
+            let _g = progress_out.lock();
+            out.eprint(&format!(
+                "  {} {what}\n",
+                paint(BOLD, &format!("{repo:>16}"))
+            ));
+        } else {
+            tracing::info!(repo, "{what}");
+        }
+    };
+    if args.resume || args.abort {
+        let report = if args.resume {
+            execute::resume(&discovered, &options, &progress)
+        } else {
+            execute::abort(&discovered, &options, &progress)
+        }
+        .map_err(exec_failure)?;
+        return finish(out, &report, None);
+    }
+
+    let plan = match (&args.plan, &args.only) {
+        (Some(file), Some(_)) => read_plan(file)?,
+        _ => {
+            let plan = compute_plan(&discovered, &args, exact_pins(&args, &loaded))?;
+            if let Some(file) = &args.plan {
+                let saved = read_plan(file)?;
+                options = options.expect_digest(Some(saved.digest.clone()));
+            }
+            plan
+        }
+    };
+
+    if let Some(kind) = &args.emit {
+        let text = emit(kind, &plan, &config_path)?;
+        out.print(&text);
+        return Ok(0);
+    }
+    if args.dry_run {
+        if out.json {
+            out.print(&format!("{}\n", plan.to_json()));
+        } else if args.mermaid {
+            out.print(&plan.mermaid());
+        } else {
+            out.print(&render_plan(&plan, &discovered));
+            if let Err(e) = execute::preflight(&discovered, &plan, &options) {
+                out.eprint(&format!(
+                    "{} {e}\n",
+                    paint(YELLOW, "a real run would refuse:")
+                ));
+            }
+        }
+        return Ok(0);
+    }
+    if plan.is_empty() {
+        out.print("nothing to release: no package has a change since its last tag (see --from and --bump)\n");
+        for n in &plan.notes {
+            out.print(&format!("  - {n}\n"));
+        }
+        return Ok(0);
+    }
+    if !out.json {
+        out.eprint(&render_plan(&plan, &discovered));
+    }
+    if !args.yes {
+        if !std::io::stdin().is_terminal() {
+            return Err(Failure::input(
+                "confirmation_required",
+                "no terminal to confirm on; pass --yes to release without asking",
+            ));
+        }
+        out.eprint(&format!(
+            "Release {} package(s) in {} wave(s)? [y/N] ",
+            plan.steps().count(),
+            plan.waves.len()
+        ));
+        let mut line = String::new();
+        let _ = std::io::stdin().read_line(&mut line);
+        if !matches!(line.trim(), "y" | "Y" | "yes") {
+            out.eprint("not confirmed; nothing was changed\n");
+            return Ok(1);
+        }
+    }
+    let started = Instant::now();
+    let report = execute::execute(&discovered, &plan, &options, &progress).map_err(exec_failure)?;
+    let code = finish(out, &report, Some(started))?;
+    if let Some(dir) = demo_note
+        && !out.json
+    {
+        out.eprint(&format!(
+            "{} the demo repositories are in {} (inspect them with git log / git tag; delete the directory when done)\n",
+            paint(DIM, "demo:"),
+            dir.display()
+        ));
+    }
+    Ok(code)
+}
+
+fn exact_pins(args: &Args, loaded: &cascade::LoadedConfig) -> bool {
+    args.exact_pins || loaded.config.options.exact_pins
+}
+
+fn read_plan(file: &Path) -> Result<Plan, Failure> {
+    let text = std::fs::read_to_string(file)
+        .map_err(|e| Failure::input("io", format!("cannot read {}: {e}", file.display())))?;
+    serde_json::from_str(&text).map_err(|e| {
+        Failure::input(
+            "invalid_plan",
+            format!("{}: not a lockstep.cascade-plan/v1 plan ({e}); write one with `release-cascade --dry-run --json > FILE`", file.display()),
+        )
+    })
+}
+
+fn compute_plan(discovered: &Discovered, args: &Args, exact: bool) -> Result<Plan, Failure> {
+    let graph = discovered.graph().map_err(cascade_failure)?;
+    for name in &args.from {
+        if discovered.package(name).is_none() {
+            let known: Vec<&str> = discovered
+                .packages
+                .iter()
+                .map(|p| p.name.as_str())
+                .collect();
+            return Err(Failure::input(
+                "unknown_package",
+                format!(
+                    "--from {name}: no such package; known: {}",
+                    known.join(", ")
+                ),
+            ));
+        }
+    }
+    let start: Vec<String> = if args.from.is_empty() {
+        discovered.packages.iter().map(|p| p.name.clone()).collect()
+    } else {
+        args.from.clone()
+    };
+    let mut request = Request::new(start).with_exact_pins(exact);
+    match args.bump {
+        Some(b) => request = request.with_bump(b),
+        None => {
+            let mut commits: BTreeMap<String, Vec<String>> = BTreeMap::new();
+            for p in &discovered.packages {
+                let Some(repo) = discovered.repo(&p.repo) else {
+                    continue;
+                };
+                let tag = graph.tag(p, &p.version);
+                let since = lockstep_snapshot_tag(&repo.dir, &tag);
+                let log =
+                    cascade::commits_since(&repo.dir, since.as_deref()).map_err(cascade_failure)?;
+                commits.insert(p.name.clone(), log);
+            }
+            for (name, messages) in commits {
+                request = request.with_commits(name, messages);
+            }
+        }
+    }
+    lockstep_cascade::plan(&graph, &request)
+        .map_err(|e| Failure::input("cascade_plan", e.to_string()))
+}
+
+fn lockstep_snapshot_tag(dir: &Path, tag: &str) -> Option<String> {
+    cascade::tag_exists(dir, tag).then(|| tag.to_owned())
+}
+
+fn render_plan(plan: &Plan, discovered: &Discovered) -> String {
+    let mut t = format!(
+        "{} {} package(s) in {} wave(s), digest {}\n",
+        paint(BOLD, "Cascade plan:"),
+        plan.steps().count(),
+        plan.waves.len(),
+        &plan.digest[..12.min(plan.digest.len())]
+    );
+    let mut table = Table::new(&[
+        "wave",
+        "package",
+        "repo",
+        "version",
+        "bump",
+        "pin edits",
+        "tag",
+        "why",
+    ]);
+    for (w, wave) in plan.waves.iter().enumerate() {
+        for s in wave {
+            let edits = if s.pin_edits.is_empty() {
+                "-".to_owned()
+            } else {
+                s.pin_edits
+                    .iter()
+                    .map(|e| format!("{} {} → {}", e.dependency, e.from, e.to))
+                    .collect::<Vec<_>>()
+                    .join("\n")
+            };
+            table.row(vec![
+                (w + 1).to_string(),
+                paint(BOLD, &s.package),
+                s.repo.clone(),
+                format!("{} → {}", s.from, s.to),
+                s.bump.as_str().to_owned(),
+                edits,
+                s.tag.clone(),
+                s.reason.clone(),
+            ]);
+        }
+    }
+    t.push_str(&table.render());
+    for n in plan
+        .notes
+        .iter()
+        .map(String::as_str)
+        .chain(discovered.notes.iter().map(|n| n.message.as_str()))
+    {
+        t.push_str(&format!("  {} {n}\n", paint(DIM, "note:")));
+    }
+    t
+}
+
+fn finish(out: &Out, report: &execute::Report, started: Option<Instant>) -> Result<u8, Failure> {
+    let code = u8::try_from(report.exit_code()).unwrap_or(2);
+    if out.json {
+        out.print_json(report);
+        return Ok(code);
+    }
+    let mut t = String::new();
+    match report.outcome {
+        execute::Outcome::NothingToDo => {
+            out.print("nothing to do: no interrupted cascade\n");
+            return Ok(0);
+        }
+        execute::Outcome::Aborted => {
+            out.print(&format!(
+                "{} the interrupted cascade was rolled back; every repository is as before it\n",
+                paint(YELLOW, "aborted:")
+            ));
+            return Ok(0);
+        }
+        _ => {}
+    }
+    let mut table = Table::new(&["wave", "repo", "packages", "status", "time", "commit"]);
+    for r in &report.repos {
+        let style = match r.status.as_str() {
+            "released" | "skipped" => GREEN,
+            "failed" => RED,
+            _ => YELLOW,
+        };
+        table.row(vec![
+            (r.wave + 1).to_string(),
+            r.repo.clone(),
+            r.packages
+                .iter()
+                .map(|(n, f, to, _)| format!("{n} {f} → {to}"))
+                .collect::<Vec<_>>()
+                .join("\n"),
+            paint(style, &r.status),
+            format!("{:.1} s", r.ms as f64 / 1000.0),
+            r.commit
+                .as_deref()
+                .map(|c| c[..12.min(c.len())].to_owned())
+                .unwrap_or_else(|| "-".into()),
+        ]);
+    }
+    t.push_str(&table.render());
+    match &report.failure {
+        Some(f) => {
+            t.push_str(&format!(
+                "\n{} {} failed at {}: {}\n",
+                paint(RED, "failed:"),
+                f.repo,
+                f.step,
+                f.message
+            ));
+            if !f.output_tail.is_empty() {
+                for line in f.output_tail.lines() {
+                    t.push_str(&format!("  | {line}\n"));
+                }
+            }
+            t.push_str(&format!(
+                "{} every repository the cascade touched was restored and its new tags deleted\n",
+                paint(YELLOW, "rolled back:")
+            ));
+        }
+        None => {
+            let wall = started.map_or(report.wall_ms, |s| {
+                u64::try_from(s.elapsed().as_millis()).unwrap_or(0)
+            });
+            t.push_str(&format!(
+                "\n{} {} repositories in {:.1} s (critical path {:.1} s, {:.2}×)\n",
+                paint(GREEN, "released:"),
+                report.repos.len(),
+                wall as f64 / 1000.0,
+                report.critical_path_ms as f64 / 1000.0,
+                if report.critical_path_ms > 0 {
+                    report.wall_ms as f64 / report.critical_path_ms as f64
+                } else {
+                    1.0
+                }
+            ));
+            if !report.pushed.is_empty() {
+                t.push_str(&format!("  pushed: {}\n", report.pushed.join(", ")));
+            }
+        }
+    }
+    out.print(&t);
+    Ok(code)
+}
+
+fn status(discovered: &Discovered, check: bool, out: &Out) -> Result<u8, Failure> {
+    let report = cascade::status(discovered).map_err(cascade_failure)?;
+    let consistent = report.is_consistent();
+    if out.json {
+        out.print(&format!("{}\n", report.to_json()));
+    } else {
+        let mut table = Table::new(&["package", "repo", "version", "latest tag", "tag matches"]);
+        for p in &report.packages {
+            table.row(vec![
+                paint(BOLD, &p.name),
+                p.repo.clone(),
+                p.version.clone(),
+                p.latest_tag.clone().unwrap_or_else(|| "-".into()),
+                if p.tag_matches {
+                    paint(GREEN, "yes")
+                } else {
+                    paint(RED, "no")
+                },
+            ]);
+        }
+        let mut t = table.render();
+        if report.lagging_pins.is_empty() {
+            t.push_str(&format!(
+                "\n{} no downstream pin lags its upstream\n",
+                paint(GREEN, "pins:")
+            ));
+        } else {
+            t.push_str(&format!("\n{}\n", paint(YELLOW, "Lagging pins")));
+            let mut lag = Table::new(&["package", "depends on", "pinned", "current", "file"]);
+            for l in &report.lagging_pins {
+                lag.row(vec![
+                    l.package.clone(),
+                    l.dependency.clone(),
+                    l.pinned.clone(),
+                    l.current.clone(),
+                    l.file.clone(),
+                ]);
+            }
+            t.push_str(&lag.render());
+        }
+        out.print(&t);
+    }
+    Ok(if check && !consistent { 1 } else { 0 })
+}
+
+fn emit(kind: &str, plan: &Plan, config: &Path) -> Result<String, Failure> {
+    match kind {
+        "github-actions" => Ok(cascade::emit::github_actions(
+            plan,
+            &config.file_name().map_or_else(
+                || "cascade.toml".into(),
+                |n| n.to_string_lossy().into_owned(),
+            ),
+        )),
+        other => Err(Failure::input(
+            "emit",
+            format!("--emit {other}: only github-actions is supported"),
+        )),
+    }
+}
