@@ -166,6 +166,7 @@ impl Graph {
 
     /// The release tag of `package` at `version`: `vX.Y.Z` when its repository holds one
     /// package, `NAME-vX.Y.Z` when it holds several.
+    /// A package that is not in the graph counts as one more package in its repository.
     pub fn tag(&self, package: &Package, version: &semver::Version) -> String {
         let shared = match self.index.get(&package.name) {
             Some(&i) => self.shared_repo[i],

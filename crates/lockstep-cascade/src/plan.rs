@@ -284,6 +284,8 @@ pub fn plan(graph: &Graph, request: &Request) -> Result<Plan, Error> {
     let mut own: Vec<Option<(Bump, String)>> = vec![None; n];
     let mut seeds = Vec::new();
     let mut seen = vec![false; n];
+    // Start packages whose commits call for no release.
+    let mut quiet = Vec::new();
     for name in &request.start {
         let &i = graph
             .index
@@ -292,17 +294,12 @@ pub fn plan(graph: &Graph, request: &Request) -> Result<Plan, Error> {
         if std::mem::replace(&mut seen[i], true) {
             continue;
         }
-        let p = &graph.packages[i];
         match request.bump {
             Some(b) => own[i] = Some((b, format!("root: --bump {b}"))),
             None => match commit_bump(graph, request, i) {
                 Some(found) => own[i] = Some(found),
                 None => {
-                    notes.push(format!(
-                        "{} is not released: no feat, fix, perf or breaking commits since {}",
-                        p.name,
-                        graph.tag_at(i, &p.version)
-                    ));
+                    quiet.push(i);
                     continue;
                 }
             },
@@ -328,6 +325,16 @@ pub fn plan(graph: &Graph, request: &Request) -> Result<Plan, Error> {
                 released.push(d);
             }
         }
+    }
+
+    // A quiet start package may still be released as a dependent of another.
+    for &i in quiet.iter().filter(|&&i| !in_plan[i]) {
+        let p = &graph.packages[i];
+        notes.push(format!(
+            "{} is not released: no feat, fix, perf or breaking commits since {}",
+            p.name,
+            graph.tag_at(i, &p.version)
+        ));
     }
 
     // Waves: Kahn's algorithm over the released set; a package's wave is one more than its

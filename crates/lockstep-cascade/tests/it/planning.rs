@@ -489,3 +489,20 @@ fn digest_covers_every_value() {
     }
     assert!(checked > 50, "only {checked} values checked");
 }
+
+#[test]
+fn a_quiet_start_package_downstream_of_another_is_released() {
+    check(
+        &chain(),
+        Request::new(["core", "mid"])
+            .with_commits("core", ["fix: a"])
+            .with_commits("mid", ["docs: b"]),
+        "
+        core 1.2.0 -> 1.2.1 patch [v1.2.1] fix commits since v1.2.0
+        --
+        mid 0.4.1 -> 0.4.2 patch [v0.4.2] pins core 1.2.0 → 1.2.1 | mid/Cargo.toml: core v1.2.0 -> v1.2.1
+        --
+        app 2.0.0 -> 2.0.1 patch [v2.0.1] pins mid 0.4.1 → 0.4.2 | app/Cargo.toml: mid v0.4.1 -> v0.4.2
+        ",
+    );
+}
