@@ -214,11 +214,15 @@ fn validate(cwd: &Path, paths: Vec<PathBuf>, out: &Out) -> Result<u8, Failure> {
                 "vertical_manifest",
                 VerticalManifest::parse(&text).map(drop),
             ),
+            DocumentKind::CascadeConfig => (
+                "cascade_config",
+                lockstep_manifest::CascadeConfig::parse(&text).map(drop),
+            ),
             _ => {
                 return Err(Failure::input(
                     "unsupported_document",
                     format!(
-                        "{}: cascade configs cannot be validated by this version; expected a vertical manifest (YAML) or a release index (JSON)",
+                        "{}: not a document lockstep knows; expected a vertical manifest (YAML), a release index or release (JSON), or a cascade config (TOML with [[repo]])",
                         path.display()
                     ),
                 ));
@@ -297,7 +301,7 @@ fn validate(cwd: &Path, paths: Vec<PathBuf>, out: &Out) -> Result<u8, Failure> {
 /// A directory stands for the manifest or index inside it.
 fn resolve_dir(p: &Path) -> PathBuf {
     if p.is_dir() {
-        for name in [workspace::MANIFEST_FILE, "releases.json"] {
+        for name in [workspace::MANIFEST_FILE, "releases.json", "cascade.toml"] {
             if p.join(name).is_file() {
                 return p.join(name);
             }
