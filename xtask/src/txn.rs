@@ -424,10 +424,9 @@ fn finish(out: &Out, report: &upgrade::UpgradeReport) -> Result<u8, Failure> {
         Outcome::RolledBack | Outcome::RestoreFailed => {
             if let Some(f) = &report.failure {
                 t.push_str(&format!(
-                    "{} {} failed: {}\n",
+                    "{} {}\n",
                     paint(RED, "failed:"),
-                    f.step,
-                    f.message.trim_end()
+                    f.message.trim_end().replace('\n', "\n  | ")
                 ));
             }
             if report.outcome == Outcome::RolledBack {

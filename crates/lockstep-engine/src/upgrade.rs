@@ -1306,7 +1306,14 @@ impl Tx<'_> {
             }),
             other => Err(Failure {
                 step: "smoke_tests",
-                message: format!("smoke tests {other}:\n{}", run.output_tail),
+                message: format!(
+                    "smoke tests {other}{}:\n{}",
+                    result
+                        .exit_code
+                        .map(|c| format!(" (exit {c})"))
+                        .unwrap_or_default(),
+                    run.output_tail
+                ),
             }),
         }
     }
@@ -1417,5 +1424,31 @@ impl Tx<'_> {
         report.failure = Some(failure);
         report.restore = Some(restore);
         Ok(report)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn requirements_keep_their_operator() {
+        let v = Version::new(1, 3, 0);
+        let check = |req: &str, eco: Ecosystem, want: Option<&str>| {
+            assert_eq!(
+                rewrite_requirement(req, &v, eco).as_deref(),
+                want,
+                "{req} ({eco:?})"
+            );
+        };
+        check("=1.2.0", Ecosystem::Cargo, Some("=1.3.0"));
+        check("^1.2", Ecosystem::Cargo, None); // already admits 1.3.0
+        check("~1.2", Ecosystem::Cargo, Some("~1.3.0"));
+        check("1.2", Ecosystem::Cargo, None);
+        check("0.9", Ecosystem::Cargo, Some("1.3.0"));
+        check("==1.2.0", Ecosystem::Python, Some("==1.3.0"));
+        check("~=1.2", Ecosystem::Python, Some("~=1.3.0"));
+        check("1.2.0", Ecosystem::Npm, Some("1.3.0"));
+        check("^1.2.0", Ecosystem::Npm, Some("^1.3.0"));
     }
 }

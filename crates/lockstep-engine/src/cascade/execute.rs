@@ -743,8 +743,7 @@ fn run_waves(ctx: &Ctx<'_>, discovered: &Discovered, plan: &Plan) -> Result<Repo
             .filter(|(name, _)| ctx.state(name).is_some())
             .collect();
         let queue = Mutex::new(todo.iter().collect::<Vec<_>>());
-        let results: Mutex<Vec<(String, RepoResult)>> =
-            Mutex::new(Vec::new());
+        let results: Mutex<Vec<(String, RepoResult)>> = Mutex::new(Vec::new());
         std::thread::scope(|scope| {
             for _ in 0..ctx.options.jobs.min(todo.len()).max(1) {
                 scope.spawn(|| {
@@ -1498,4 +1497,42 @@ fn push_all(ctx: &Ctx<'_>, discovered: &Discovered, plan: &Plan) -> Result<Vec<S
         }
     }
     Ok(done)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn step() -> Step {
+        let json = r#"{"schema": "lockstep.cascade-plan/v1", "digest": "d", "waves": [[{
+            "package": "runtime", "repo": "runtime", "ecosystem": "cargo", "manifest": "Cargo.toml",
+            "from": "1.0.0", "to": "1.0.1", "bump": "patch", "reason": "pins manifest 1.0.0 → 1.1.0",
+            "pin_edits": [{"file": "Cargo.toml", "dependency": "manifest", "from": "v1.0.0", "to": "v1.1.0", "kind": "tag"}],
+            "tag": "v1.0.1", "lockfile_command": null, "smoke": null, "upstreams": []}]]}"#;
+        let plan: Plan = serde_json::from_str(json).unwrap();
+        plan.waves[0][0].clone()
+    }
+
+    #[test]
+    fn changelog_entries_follow_keep_a_changelog() {
+        let s = step();
+        let commits = vec![
+            "feat(api): new endpoint".to_owned(),
+            "fix: off by one".to_owned(),
+            "chore: tidy".to_owned(),
+            "feat!: drop v1".to_owned(),
+        ];
+        let first = changelog_entry("", &s, &commits, "2026-11-22");
+        assert!(first.starts_with("# Changelog\n"), "{first}");
+        assert!(first.contains("## [1.0.1] - 2026-11-22\n\n### Changed\n\n- **Breaking:** drop v1\n\n### Added\n\n- new endpoint\n\n### Fixed\n\n- off by one\n\n### Dependencies\n\n- manifest: v1.0.0 → v1.1.0\n"), "{first}");
+        assert!(!first.contains("tidy"));
+        // A second entry goes above the first, below the header.
+        let second = changelog_entry(&first, &s, &[], "2026-11-23");
+        let new_at = second.find("## [1.0.1] - 2026-11-23").unwrap();
+        let old_at = second.find("## [1.0.1] - 2026-11-22").unwrap();
+        assert!(
+            second.starts_with("# Changelog\n") && new_at < old_at,
+            "{second}"
+        );
+    }
 }
