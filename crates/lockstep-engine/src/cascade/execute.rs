@@ -539,9 +539,20 @@ pub fn preflight(
             if lockfile_of(pkg_dir, pins_eco(step.ecosystem)).is_none()
                 && lockfile_of(&repo.dir, pins_eco(step.ecosystem)).is_none()
             {
+                let tools: &[&str] = match pins_eco(step.ecosystem) {
+                    Ecosystem::Cargo => &["cargo"],
+                    Ecosystem::Npm => &["npm"],
+                    _ => &["uv", "poetry"],
+                };
+                let installed: Vec<&str> = tools.iter().copied().filter(|t| on_path(t)).collect();
                 notes.push(format!(
-                    "{repo_name}: no lockfile for {}; only the manifest is updated",
-                    step.package
+                    "{repo_name}: {} has no committed lockfile, so only its manifest is updated ({})",
+                    step.package,
+                    if installed.is_empty() {
+                        format!("{} not installed here", tools.join("/"))
+                    } else {
+                        format!("{} is installed", installed.join("/"))
+                    }
                 ));
             }
         }
