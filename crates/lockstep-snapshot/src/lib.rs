@@ -15,6 +15,7 @@
 //! - the git operations the upgrade and cascade workflows need: [`status`], [`is_clean`],
 //!   [`head`], [`commit`], [`create_tag`], [`delete_tag`], [`list_tags`], [`tag_exists`],
 //!   [`resolve_tag`], [`describe`], [`checkout_tag`], [`log_since`] (the commits since a tag),
+//!   [`read_file_at`] and [`CommitTree`] (files as a commit holds them), [`hooks_dir`],
 //!   and [`ensure_excluded`] to keep `.lockstep/` out of git.
 //!
 //! It deliberately does not: fetch, push or talk to remotes; merge or rebase; spawn `git` (all
@@ -77,6 +78,7 @@ mod id;
 mod log;
 mod ops;
 mod repo;
+mod show;
 mod snapshot;
 mod verify;
 mod worktree;
@@ -91,6 +93,7 @@ pub use ops::{
 pub use repo::{
     ChangeArea, ChangeKind, Head, Status, TrackedChange, ensure_excluded, head, is_clean, status,
 };
+pub use show::{CommitTree, hooks_dir, read_file_at};
 pub use snapshot::verify;
 pub use snapshot::{
     CopiedFile, DEFAULT_KEEP, FileDigest, RECORD_FORMAT, REF_PREFIX, Snapshot, delete, list, prune,

@@ -3,6 +3,7 @@
 mod log;
 mod ops;
 mod restore;
+mod show;
 mod snapshot;
 mod store;
 
