@@ -2,6 +2,7 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
+mod cascade;
 mod cli;
 mod layers;
 mod upgrade;

@@ -841,6 +841,36 @@ fn recovered_record_names_the_step_that_was_interrupted() {
     );
 }
 
+/// A `kill -9` while the pin file is being written atomically leaves the temp file beside it
+/// (`crates/lockstep-engine/src/fsx.rs` names it `.<file>.<pid>.tmp`); `random_kill` hits this
+/// now and then. This reproduces that instant deterministically: a crash with the journal at
+/// `snapshotted`, plus the temp file the dead process was writing. Recovery must leave the work
+/// tree clean, since lockstep never dirties the tree it guards.
+#[test]
+fn a_crash_while_writing_the_pin_leaves_no_temp_file_behind() {
+    let f = Fixture::new();
+    let v = f.vertical();
+    let before = tree(&v);
+    crash(
+        &f,
+        &v,
+        &["upgrade", "--target", "1.1.0", "--yes"],
+        "before_apply",
+    );
+    let j = journal(&v).unwrap();
+    assert_eq!(j["step"], "snapshotted");
+    let pid = j["pid"].as_u64().unwrap();
+    let toml = String::from_utf8(before.files["Cargo.toml"].clone()).unwrap();
+    std::fs::write(
+        v.join(format!(".Cargo.toml.{pid}.tmp")),
+        toml.replace("v1.0.0", "v1.1.0"),
+    )
+    .unwrap();
+    recover(&f, &v, "rolled_back", "a torn pin write");
+    assert_same(&before, &tree(&v), "a torn pin write");
+    assert_clean(&v, "a torn pin write");
+}
+
 // ---------------------------------------------------------------------------------------------
 // 4: randomised kill -9
 
@@ -1162,6 +1192,13 @@ fn preflight_refusals_exit_2_and_change_nothing() {
         &["upgrade", "--target", "1.9.0", "--yes"],
         &[],
         "release 1.9.0 is not in the registry",
+    );
+
+    refused(&["rollback", "--yes"], &[], "no committed upgrade");
+    refused(
+        &["rollback", "--to", "pre-upgrade-20200101-000000", "--yes"],
+        &[],
+        "no snapshot pre-upgrade-20200101-000000",
     );
 
     let run = f.ok(&v, &["upgrade", "--target", "1.1.0", "--dry-run"], 0);
