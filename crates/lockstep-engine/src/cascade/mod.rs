@@ -41,6 +41,7 @@ mod error;
 pub mod execute;
 mod req;
 mod status;
+pub mod tagcheck;
 
 pub use config::{CHECKOUTS_DIR, LoadedConfig, load};
 pub use discover::{Discovered, DiscoveredRepo, Note, RepoEdge, discover};
