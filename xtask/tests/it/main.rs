@@ -4,5 +4,6 @@
 
 mod cascade;
 mod cli;
+mod hooks;
 mod layers;
 mod upgrade;

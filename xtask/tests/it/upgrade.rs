@@ -912,6 +912,7 @@ fn random_kill() {
     let (ends, took) = Ends::measure(&template);
     let max_ms = (took.as_millis() * 6 / 5).clamp(100, 1500) as u64;
     let mut tally = BTreeMap::<String, u32>::new();
+    let mut violations = Vec::new();
 
     for i in 0..runs {
         let delay = rng.below(max_ms);
@@ -935,26 +936,43 @@ fn random_kill() {
             assert_eq!(status.code(), Some(0), "{context}: {status:?}");
         }
         let left = journal(&v);
-        let pgid = left.as_ref().and_then(|j| j["pgid"].as_u64());
-        let run = f.ok(&v, &["recover", "--json"], 0);
-        if let Some(pgid) = pgid {
-            assert_eq!(
-                group_members(pgid),
-                Vec::<u32>::new(),
-                "{context}: process group {pgid} outlived recovery"
-            );
-        }
-        let end = ends.check(&f, &context);
-        if finished {
-            assert_eq!(end, End::New, "{context}: it finished, so it committed");
-            assert!(run.json()["recovered"].is_null(), "{context}: {run}");
-        }
         let when = match (&left, finished) {
             (_, true) => "finished before the kill".to_owned(),
             (None, false) => "killed before the journal or after its removal".to_owned(),
             (Some(j), false) => format!("killed at journal step {}", j["step"]),
         };
-        *tally.entry(format!("{end:?}, {when}")).or_default() += 1;
+        // Every run is checked, and the violations are reported together at the end, so the
+        // tally shows how often each kind of instant breaks the promise.
+        let checked = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+            let pgid = left.as_ref().and_then(|j| j["pgid"].as_u64());
+            let run = f.ok(&v, &["recover", "--json"], 0);
+            if let Some(pgid) = pgid {
+                assert_eq!(
+                    group_members(pgid),
+                    Vec::<u32>::new(),
+                    "{context}: process group {pgid} outlived recovery"
+                );
+            }
+            let end = ends.check(&f, &context);
+            if finished {
+                assert_eq!(end, End::New, "{context}: it finished, so it committed");
+                assert!(run.json()["recovered"].is_null(), "{context}: {run}");
+            }
+            end
+        }));
+        let key = match checked {
+            Ok(end) => format!("{end:?}, {when}"),
+            Err(panic) => {
+                let message = panic
+                    .downcast_ref::<String>()
+                    .cloned()
+                    .or_else(|| panic.downcast_ref::<&str>().map(|s| (*s).to_owned()))
+                    .unwrap_or_default();
+                violations.push(format!("{context}, {when}: {message}"));
+                format!("VIOLATION, {when}")
+            }
+        };
+        *tally.entry(key).or_default() += 1;
     }
     eprintln!(
         "random_kill: {runs} runs, seed {seed:#x}, delays 0..={max_ms} ms (a clean upgrade took {took:?}):"
@@ -962,6 +980,12 @@ fn random_kill() {
     for (k, n) in &tally {
         eprintln!("  {n:3}  {k}");
     }
+    assert!(
+        violations.is_empty(),
+        "{} of {runs} kills broke the promise:\n{}",
+        violations.len(),
+        violations.join("\n")
+    );
 }
 
 // ---------------------------------------------------------------------------------------------
