@@ -360,6 +360,65 @@ change yourself.")]
         #[command(flatten)]
         common: Common,
     },
+    /// Git hooks that keep release tags honest.
+    Hooks {
+        #[command(subcommand)]
+        action: HooksAction,
+    },
+    /// Check release tags: strict SemVer, equal to the package version at the tagged commit.
+    #[command(
+        name = "tag-check",
+        after_help = "\
+Examples:
+  lockstep tag-check                        # the tags pointing at HEAD
+  lockstep tag-check v1.2.0 runtime-v0.4.1
+  lockstep tag-check --all --json           # every tag of the repository
+  lockstep tag-check \"${GITHUB_REF_NAME}\"    # in CI, on a tag push
+
+A tag is vX.Y.Z (the repository's package) or NAME-vX.Y.Z (the package or workspace member
+NAME), strict SemVer with optional -pre and +build, and must equal the version that
+Cargo.toml, package.json or pyproject.toml declares at the tagged commit.
+Exit codes: 0 every tag is good, 1 a tag is bad (named, with the expected version and the
+file), 2 error (not a repository, no such tag, unreadable manifest)."
+    )]
+    TagCheck {
+        /// Tags to check (default: the tags pointing at HEAD).
+        #[arg(conflicts_with = "all")]
+        tags: Vec<String>,
+        /// The repository (default: the current directory).
+        #[arg(long, value_name = "DIR", default_value = ".")]
+        repo: PathBuf,
+        /// Check every tag of the repository.
+        #[arg(long)]
+        all: bool,
+        #[command(flatten)]
+        common: Common,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum HooksAction {
+    /// Install a pre-push hook that refuses tags `tag-check` rejects.
+    #[command(after_help = "\
+Examples:
+  lockstep hooks install
+  lockstep hooks install --repo ../runtime --force
+
+The hook (in core.hooksPath, else .git/hooks) runs `lockstep tag-check` on every tag a push
+carries and refuses the push when one is bad; `git push --no-verify` skips it. Installing
+again is a no-op; another pre-push hook is kept unless --force, which moves it to
+pre-push.pre-lockstep. The hook runs `lockstep` from PATH, or $LOCKSTEP.
+Exit codes: 0 installed (or already there), 2 refused or error.")]
+    Install {
+        /// The repository (default: the current directory).
+        #[arg(long, value_name = "DIR", default_value = ".")]
+        repo: PathBuf,
+        /// Replace a pre-push hook lockstep did not write (it is kept as pre-push.pre-lockstep).
+        #[arg(long)]
+        force: bool,
+        #[command(flatten)]
+        common: Common,
+    },
 }
 
 impl Command {
@@ -375,7 +434,11 @@ impl Command {
             | Command::Recover { common, .. }
             | Command::History { common, .. }
             | Command::Channel { common, .. }
-            | Command::ReleaseCascade { common, .. } => common,
+            | Command::ReleaseCascade { common, .. }
+            | Command::TagCheck { common, .. } => common,
+            Command::Hooks { action } => match action {
+                HooksAction::Install { common, .. } => common,
+            },
             Command::Audit { action } => match action {
                 AuditAction::Verify { common, .. } => common,
             },

@@ -118,6 +118,14 @@ pub fn run(command: Command, out: &Out) -> Result<u8, Failure> {
         Command::Channel { channel, place, .. } => {
             crate::txn::channel_cmd(&cwd, &place, channel, out)
         }
+        Command::Hooks { action } => match action {
+            crate::cli::HooksAction::Install { repo, force, .. } => {
+                crate::hooks::install_cmd(&cwd.join(repo), force, out)
+            }
+        },
+        Command::TagCheck {
+            tags, repo, all, ..
+        } => crate::hooks::tag_check_cmd(&cwd.join(repo), tags, all, out),
     }
 }
 

@@ -6,6 +6,7 @@
 mod cascade;
 mod cli;
 mod commands;
+mod hooks;
 mod out;
 mod txn;
 

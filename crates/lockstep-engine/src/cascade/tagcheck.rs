@@ -334,6 +334,30 @@ pub fn check_tag(repo_dir: &Path, tag: &str) -> Result<TagCheck, Error> {
     Ok(check)
 }
 
+/// The names of the repository's tags, sorted: all of them, or only those pointing at HEAD
+/// (what `tag-check` checks when it is given no tag).
+pub fn tags(repo_dir: &Path, at_head_only: bool) -> Result<Vec<String>, Error> {
+    let git = |what: &str| {
+        let what = what.to_owned();
+        move |source| Error::Git {
+            repo: repo_dir.to_owned(),
+            what,
+            source,
+        }
+    };
+    let head = if at_head_only {
+        lockstep_snapshot::head(repo_dir).map_err(git("HEAD"))?.commit
+    } else {
+        None
+    };
+    Ok(lockstep_snapshot::list_tags(repo_dir)
+        .map_err(git("tags"))?
+        .into_iter()
+        .filter(|t| !at_head_only || head.as_ref() == Some(&t.commit))
+        .map(|t| t.name)
+        .collect())
+}
+
 /// A package's own version as SemVer; Python's `1.2` is 1.2.0, as discovery reads it.
 fn package_version(ecosystem: Ecosystem, written: &str) -> Result<Version, String> {
     if written.is_empty() {
