@@ -161,6 +161,20 @@ impl Demo {
             .collect()
     }
 
+    /// Gives every repository a bare `origin` in `remotes/NAME.git` holding its `main`.
+    fn add_remotes(&self) -> PathBuf {
+        let remotes = self.root().join("remotes");
+        for (repo, _) in RELEASED {
+            let bare = remotes.join(format!("{repo}.git"));
+            std::fs::create_dir_all(&bare).unwrap();
+            run_git(&bare, &["init", "-q", "--bare"]);
+            let url = bare.display().to_string();
+            self.git(repo, &["remote", "add", "origin", &url]);
+            self.git(repo, &["push", "-q", "origin", "main"]);
+        }
+        remotes
+    }
+
     /// Writes the plan of `--dry-run --json --from manifest` to `plan.json` and returns its path.
     fn save_plan(&self) -> String {
         let run = self.cascade(&["--dry-run", "--json", "--from", "manifest"]);
@@ -490,6 +504,31 @@ fn the_demo_runs_within_1_6_times_its_critical_path() {
         "median wall / critical path {:.3} (runs {ratios:.3?})",
         ratios[1]
     );
+
+    // The measure can tell: one repository at a time, the wall time exceeds the critical path
+    // by the work the waves did side by side.
+    let demo = Demo::empty();
+    let run = demo.run_env(
+        &[
+            "release-cascade",
+            "--demo",
+            "--demo-dir",
+            "d",
+            "--jobs",
+            "1",
+            "--json",
+        ],
+        &[],
+    );
+    assert_eq!(run.code, Some(0), "{run}");
+    let report = run.json();
+    let serial = report["wall_ms"].as_u64().unwrap() as f64
+        / report["critical_path_ms"].as_u64().unwrap() as f64;
+    eprintln!("demo run with --jobs 1: {serial:.3}×");
+    assert!(
+        serial > ratios[1] + 0.2,
+        "--jobs 1 ran at {serial:.3}× its critical path, parallel runs at {ratios:.3?}"
+    );
 }
 
 #[test]
@@ -742,6 +781,82 @@ fn crash_before_finish_aborts_or_resumes() {
     crash_abort_crash_resume("cascade_before_finish");
 }
 
+/// Runs `--resume` with `failpoint` set and checks that it died there, journal kept.
+fn crash_resume(demo: &Demo, failpoint: &str) {
+    let run = demo.cascade_env(&["--resume", "--yes"], &[("LOCKSTEP_FAILPOINT", failpoint)]);
+    assert_eq!(
+        run.signal,
+        Some(9),
+        "--resume at {failpoint}: not killed\n{run}"
+    );
+    assert!(
+        demo.journal().exists(),
+        "--resume at {failpoint}: no journal"
+    );
+}
+
+#[test]
+fn a_cascade_killed_again_while_resuming_in_a_later_wave_still_aborts_or_resumes() {
+    let demo = Demo::built();
+    let before = demo.state();
+
+    // manifest released, then killed in wave 2 while urn-authority and sdk-python run side by side.
+    crash(&demo, "cascade_after_repo");
+    crash_resume(&demo, "cascade_during_smoke");
+    assert_repo_released(&demo, "manifest");
+    let abort = demo.cascade(&["--abort"]);
+    assert_eq!(abort.code, Some(0), "{abort}");
+    assert_unchanged(&before, &demo.state(), "--abort after two crashes");
+    assert!(!demo.journal().exists());
+
+    // Again, killed after a wave-2 commit, then resumed to the end.
+    crash(&demo, "cascade_after_repo");
+    crash_resume(&demo, "cascade_after_commit");
+    let resume = demo.cascade(&["--resume", "--yes", "--json"]);
+    assert_eq!(resume.code, Some(0), "{resume}");
+    let report = resume.json();
+    assert_eq!(report["outcome"], "released", "{resume}");
+    let manifest = report["repos"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|r| r["repo"] == "manifest")
+        .unwrap();
+    assert_eq!(manifest["status"], "skipped", "released before the crash");
+    assert_all_released(&demo);
+}
+
+#[test]
+fn a_failed_push_deletes_the_tags_it_pushed_and_keeps_the_local_releases() {
+    let demo = Demo::built();
+    let remotes = demo.add_remotes();
+    let hook = remotes.join("runtime.git/hooks/pre-receive");
+    std::fs::write(&hook, "#!/bin/sh\necho 'rejected by policy' >&2\nexit 1\n").unwrap();
+    std::fs::set_permissions(&hook, std::os::unix::fs::PermissionsExt::from_mode(0o755)).unwrap();
+
+    let run = demo.cascade(&["--from", "manifest", "--yes", "--push"]);
+    assert!(
+        run.stderr.contains("push of runtime failed") && run.stderr.contains("rejected by policy"),
+        "{run}"
+    );
+    assert_all_released(&demo);
+    for (repo, _) in RELEASED {
+        assert_eq!(
+            run_git(&remotes.join(format!("{repo}.git")), &["tag", "--list"]),
+            "",
+            "{repo}: a pushed tag was left on the remote"
+        );
+    }
+    // design.md: exit 2 means "refused before any change"; here eight repositories were
+    // released and four remote branches moved.
+    assert!(
+        run.code != Some(0) && run.code != Some(2),
+        "a push failure after local releases exits {:?}, which design.md reserves for \
+         success (0) or refusals that changed nothing (2)\n{run}",
+        run.code
+    );
+}
+
 #[test]
 fn a_plain_run_after_a_crash_refuses_and_names_resume_and_abort() {
     let demo = Demo::built();
@@ -859,17 +974,47 @@ fn only_applies_one_repository_of_a_saved_plan() {
 }
 
 #[test]
+fn the_plan_names_the_lockfile_command_the_run_executes() {
+    let demo = Demo::built();
+    let plan_file = demo.save_plan();
+    let plan: Value = serde_json::from_str(&std::fs::read_to_string(&plan_file).unwrap()).unwrap();
+    let mut mismatches = Vec::new();
+    for repo in ["manifest", "urn-authority"] {
+        let run = demo.cascade(&["--only", repo, "--plan", &plan_file, "--yes", "--json"]);
+        assert_eq!(run.code, Some(0), "{run}");
+        let report = run.json();
+        let ran: Vec<&str> = report["repos"][0]["notes"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter_map(|n| n.as_str()?.strip_prefix("Cargo.lock: "))
+            .collect();
+        let planned = plan["waves"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .flat_map(|w| w.as_array().unwrap())
+            .find(|s| s["repo"] == repo)
+            .unwrap()["lockfile_command"]
+            .as_str()
+            .unwrap();
+        if ran != [planned] {
+            mismatches.push(format!(
+                "{repo}: plan says `{planned}`, the run executed {ran:?}"
+            ));
+        }
+    }
+    assert!(
+        mismatches.is_empty(),
+        "a dry run and a real run must make the same decisions:\n{}",
+        mismatches.join("\n")
+    );
+}
+
+#[test]
 fn push_sends_branches_and_tags_to_each_remote() {
     let demo = Demo::built();
-    let remotes = demo.root().join("remotes");
-    for (repo, _) in RELEASED {
-        let bare = remotes.join(format!("{repo}.git"));
-        std::fs::create_dir_all(&bare).unwrap();
-        run_git(&bare, &["init", "-q", "--bare"]);
-        let url = bare.display().to_string();
-        demo.git(repo, &["remote", "add", "origin", &url]);
-        demo.git(repo, &["push", "-q", "origin", "main"]);
-    }
+    let remotes = demo.add_remotes();
     let run = demo.cascade(&["--from", "manifest", "--yes", "--push", "--json"]);
     assert_eq!(run.code, Some(0), "{run}");
     let pushed: BTreeSet<String> = run.json()["pushed"]
