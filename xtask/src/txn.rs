@@ -226,6 +226,7 @@ struct UpToDateJson<'a> {
     latest_blocked: Option<serde_json::Value>,
     #[serde(skip_serializing_if = "Option::is_none")]
     outcome: Option<&'a str>,
+    pending_recovery: bool,
 }
 
 fn up_to_date(
@@ -234,6 +235,7 @@ fn up_to_date(
     current: &semver::Version,
     latest_blocked: Option<&(semver::Version, Vec<lockstep_compat::Reason>)>,
     outcome: Option<&str>,
+    pending_recovery: bool,
 ) {
     if out.json {
         out.print_json(&UpToDateJson {
@@ -242,11 +244,18 @@ fn up_to_date(
             current: current.to_string(),
             latest_blocked: latest_blocked.map(|(v, r)| serde_json::json!({"version": v.to_string(), "verdict": "blocked", "reasons": r})),
             outcome,
+            pending_recovery,
         });
     } else {
         let mut t = format!(
             "core {current} is the latest compatible release on this channel; nothing to upgrade\n"
         );
+        if pending_recovery {
+            t.push_str(&format!(
+                "{} an interrupted transaction's journal is waiting: the version above may be mid-upgrade; the next mutating command (or `lockstep recover`) restores it first\n",
+                paint(YELLOW, "note:")
+            ));
+        }
         if let Some((v, reasons)) = latest_blocked {
             t.push_str(&format!(
                 "  {} is newer but {}:\n",
@@ -276,6 +285,8 @@ pub fn plan_cmd(
         Planned::UpToDate {
             current,
             latest_blocked,
+            pending_recovery,
+            ..
         } => {
             up_to_date(
                 out,
@@ -283,6 +294,7 @@ pub fn plan_cmd(
                 &current,
                 latest_blocked.as_ref(),
                 None,
+                pending_recovery,
             );
             Ok(0)
         }
@@ -325,6 +337,7 @@ pub fn upgrade_cmd(
         Planned::UpToDate {
             current,
             latest_blocked,
+            ..
         } => {
             up_to_date(
                 out,
@@ -332,6 +345,7 @@ pub fn upgrade_cmd(
                 &current,
                 latest_blocked.as_ref(),
                 Some("up_to_date"),
+                false,
             );
             return Ok(0);
         }

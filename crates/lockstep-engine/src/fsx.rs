@@ -11,7 +11,7 @@ pub(crate) fn write_atomic(path: &Path, bytes: &[u8]) -> io::Result<()> {
         .file_name()
         .map(|n| n.to_string_lossy().into_owned())
         .unwrap_or_default();
-    let tmp = dir.join(format!(".{name}.{}.tmp", std::process::id()));
+    let tmp = dir.join(temp_name(&name, std::process::id()));
     let result = (|| {
         let mut f = OpenOptions::new()
             .write(true)
@@ -32,6 +32,11 @@ pub(crate) fn write_atomic(path: &Path, bytes: &[u8]) -> io::Result<()> {
         let _ = fs::remove_file(&tmp);
     }
     result
+}
+
+/// The temp file name [`write_atomic`] uses for `name` in process `pid`.
+pub(crate) fn temp_name(name: &str, pid: u32) -> String {
+    format!(".{name}.{pid}.tmp")
 }
 
 /// Removes `path` (absent is fine) and makes the removal durable.

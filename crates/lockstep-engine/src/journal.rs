@@ -92,6 +92,10 @@ pub struct Journal {
     /// The commit made, once made.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub commit: Option<String>,
+    /// Files the transaction rewrites (relative to the work tree's root), so recovery can
+    /// remove a temp file a crash left beside one.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub writes: Vec<String>,
 }
 
 /// Errors reading or writing the journal.
@@ -134,6 +138,7 @@ impl Journal {
             step: Step::Started,
             pgid: None,
             commit: None,
+            writes: Vec::new(),
         }
     }
 

@@ -275,6 +275,19 @@ impl Session {
             return Ok(None);
         };
         tracing::info!(step = j.step.as_str(), snapshot = %j.snapshot, "recovering an interrupted transaction");
+        let interrupted = j.step;
+        // A crash mid-write leaves the temp file of an atomic write beside its target.
+        for file in &j.writes {
+            let target = self.root.join(file);
+            if let (Some(dir), Some(name)) = (target.parent(), target.file_name()) {
+                let tmp = dir.join(crate::fsx::temp_name(&name.to_string_lossy(), j.pid));
+                if let Err(e) = std::fs::remove_file(&tmp)
+                    && e.kind() != std::io::ErrorKind::NotFound
+                {
+                    tracing::warn!(path = %tmp.display(), error = %e, "cannot remove a temp file");
+                }
+            }
+        }
         let mut killed_group = None;
         if let Some(raw) = j.pgid.and_then(lockstep_smoke::Pgid::new) {
             // A smoke test or lockfile tool outlived the lockstep that started it.
@@ -288,7 +301,15 @@ impl Session {
             killed_group = Some(raw.as_raw());
         }
         let action = match (j.kind, j.step) {
-            (Kind::Upgrade, Step::Started) => "nothing_applied",
+            (Kind::Upgrade, Step::Started) => {
+                // A crash while the snapshot ref was written can leave git's ref lock behind.
+                let lock = self
+                    .root
+                    .join(".git")
+                    .join(format!("{}.lock", SnapshotId::new(&j.snapshot)?.ref_name()));
+                let _ = std::fs::remove_file(lock);
+                "nothing_applied"
+            }
             (Kind::Upgrade, Step::Committed) => {
                 let last = self.audit.records()?.pop();
                 let already = last.is_some_and(|r| {
@@ -331,7 +352,7 @@ impl Session {
         self.record(
             |r| {
                 versions(r, &j)
-                    .detail("interrupted_step", j.step.as_str())
+                    .detail("interrupted_step", interrupted.as_str())
                     .detail(
                         "transaction",
                         match j.kind {
@@ -350,7 +371,7 @@ impl Session {
         Journal::remove(&self.state_dir)?;
         Ok(Some(Recovery {
             kind: j.kind,
-            step: j.step,
+            step: interrupted,
             snapshot: j.snapshot,
             from: j.from,
             to: j.to,

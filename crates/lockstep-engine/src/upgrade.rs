@@ -51,6 +51,16 @@ pub enum Error {
         /// The registry spec.
         registry: String,
     },
+    /// The target is below the current version.
+    #[error(
+        "core {current} is installed and {target} is older; to go back, use `rollback` (it restores the snapshot taken before an upgrade)"
+    )]
+    NotAnUpgrade {
+        /// The requested version.
+        target: Version,
+        /// The current version.
+        current: Version,
+    },
     /// The manifest does not say how the vertical holds core.
     #[error(
         "{manifest} has no `core.mode`, so lockstep cannot apply an upgrade; add `core: {{mode: pin, file: Cargo.toml, dependency: NAME}}` or `core: {{mode: checkout}}`"
@@ -121,6 +131,7 @@ impl Error {
     pub fn kind(&self) -> &'static str {
         match self {
             Error::UnknownTarget { .. } => "unknown_target",
+            Error::NotAnUpgrade { .. } => "not_an_upgrade",
             Error::NoCoreMode { .. } => "no_core_mode",
             Error::Pin { .. } => "pin",
             Error::MissingTag { .. } => "missing_tag",
@@ -319,6 +330,8 @@ pub enum Planned {
         current: Version,
         /// The highest release above it that the channel sees, if blocked.
         latest_blocked: Option<(Version, Vec<Reason>)>,
+        /// Set when an interrupted transaction's journal is waiting for `recover`.
+        pending_recovery: bool,
     },
 }
 
@@ -360,6 +373,7 @@ pub fn plan(
                     })?,
                 None => {
                     return Ok(Planned::UpToDate {
+                        pending_recovery: Journal::path(&vertical.state_dir()).exists(),
                         current: current.version.clone(),
                         latest_blocked: report
                             .latest
@@ -370,6 +384,22 @@ pub fn plan(
         }
     };
     let _ = channel;
+    match target_release.version.cmp_precedence(&current.version) {
+        Ordering::Equal => {
+            return Ok(Planned::UpToDate {
+                current: current.version.clone(),
+                latest_blocked: None,
+                pending_recovery: Journal::path(&vertical.state_dir()).exists(),
+            });
+        }
+        Ordering::Less => {
+            return Err(Error::NotAnUpgrade {
+                target: target_release.version.clone(),
+                current: current.version.clone(),
+            });
+        }
+        Ordering::Greater => {}
+    }
     let verdict = checker.check(target_release, manifest);
     let target = &target_release.version;
 
@@ -992,6 +1022,9 @@ pub fn execute(
     );
     journal.from = Some(plan.current.clone());
     journal.to = Some(plan.target.clone());
+    if let Apply::Pin { file, .. } = &plan.apply {
+        journal.writes.push(file.clone());
+    }
     journal.save(state).map_err(crate::txn::Error::from)?;
     failpoint::hit("after_journal");
 

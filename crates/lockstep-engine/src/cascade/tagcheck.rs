@@ -346,7 +346,9 @@ pub fn tags(repo_dir: &Path, at_head_only: bool) -> Result<Vec<String>, Error> {
         }
     };
     let head = if at_head_only {
-        lockstep_snapshot::head(repo_dir).map_err(git("HEAD"))?.commit
+        lockstep_snapshot::head(repo_dir)
+            .map_err(git("HEAD"))?
+            .commit
     } else {
         None
     };
