@@ -119,6 +119,20 @@ pub fn run(cwd: &Path, mut args: Args, out: &Out) -> Result<u8, Failure> {
         return finish(out, &report, None);
     }
 
+    if let Some(j) =
+        execute::CascadeJournal::load(&execute::state_dir(&discovered)).map_err(exec_failure)?
+    {
+        return Err(Failure::input(
+            "interrupted_cascade",
+            format!(
+                "an interrupted cascade (started {}) left {}; run `release-cascade --resume` to continue it or `--abort` to roll it back",
+                j.started_at,
+                execute::state_dir(&discovered)
+                    .join(execute::JOURNAL_FILE)
+                    .display()
+            ),
+        ));
+    }
     let plan = match (&args.plan, &args.only) {
         (Some(file), Some(_)) => read_plan(file)?,
         _ => {
@@ -355,6 +369,7 @@ fn finish(out: &Out, report: &execute::Report, started: Option<Instant>) -> Resu
             format!("{:.1} s", r.ms as f64 / 1000.0),
             r.commit
                 .as_deref()
+                .filter(|_| r.status != "rolled_back")
                 .map(|c| c[..12.min(c.len())].to_owned())
                 .unwrap_or_else(|| "-".into()),
         ]);
@@ -374,10 +389,17 @@ fn finish(out: &Out, report: &execute::Report, started: Option<Instant>) -> Resu
                     t.push_str(&format!("  | {line}\n"));
                 }
             }
-            t.push_str(&format!(
-                "{} every repository the cascade touched was restored and its new tags deleted\n",
-                paint(YELLOW, "rolled back:")
-            ));
+            if report.outcome == execute::Outcome::PushFailed {
+                t.push_str(&format!(
+                    "{} every repository is released locally; nothing was rolled back\n",
+                    paint(YELLOW, "note:")
+                ));
+            } else {
+                t.push_str(&format!(
+                    "{} every repository the cascade touched was restored and its new tags deleted\n",
+                    paint(YELLOW, "rolled back:")
+                ));
+            }
         }
         None => {
             let wall = started.map_or(report.wall_ms, |s| {

@@ -836,7 +836,7 @@ fn a_failed_push_deletes_the_tags_it_pushed_and_keeps_the_local_releases() {
 
     let run = demo.cascade(&["--from", "manifest", "--yes", "--push"]);
     assert!(
-        run.stderr.contains("push of runtime failed") && run.stderr.contains("rejected by policy"),
+        run.stdout.contains("runtime failed at push") && run.stdout.contains("rejected by policy"),
         "{run}"
     );
     assert_all_released(&demo);

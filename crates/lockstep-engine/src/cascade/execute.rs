@@ -281,6 +281,9 @@ pub enum Outcome {
     Aborted,
     /// Nothing to resume or abort (exit 0).
     NothingToDo,
+    /// Every repository released locally, but a push failed; the tags already pushed were
+    /// deleted from their remotes (exit 1).
+    PushFailed,
 }
 
 /// Time spent in one step of one repository.
@@ -356,7 +359,7 @@ impl Report {
     /// The exit code design.md assigns.
     pub fn exit_code(&self) -> i32 {
         match self.outcome {
-            Outcome::RolledBack => 1,
+            Outcome::RolledBack | Outcome::PushFailed => 1,
             _ => 0,
         }
     }
@@ -874,11 +877,21 @@ fn run_waves(ctx: &Ctx<'_>, discovered: &Discovered, plan: &Plan) -> Result<Repo
         )?;
         CascadeJournal::remove(&ctx.state_dir)?;
         if ctx.options.push {
-            report.pushed =
-                push_all(ctx, discovered, plan).map_err(|message| ExecError::State {
-                    path: discovered.config.path.clone(),
-                    message,
-                })?;
+            match push_all(ctx, discovered, plan) {
+                Ok(pushed) => report.pushed = pushed,
+                Err(f) => {
+                    ctx.record(
+                        |r| {
+                            r.detail("repo", f.repo.clone())
+                                .detail("failure", f.message.clone())
+                        },
+                        "cascade_push_failed",
+                        "push_failed",
+                    )?;
+                    report.outcome = Outcome::PushFailed;
+                    report.failure = Some(f);
+                }
+            }
         }
     }
     let mut ordered: Vec<RepoRun> = runs.into_values().collect();
@@ -1250,23 +1263,24 @@ fn release_steps(
                 continue;
             }
             seen.push(lock_dir.clone());
-            let args: Vec<String> = match tool {
-                "cargo" if !changed_deps.is_empty() => {
-                    let mut a = vec!["update".to_owned()];
-                    for d in &changed_deps {
-                        a.push("-p".to_owned());
-                        a.push(d.clone());
-                    }
-                    a
-                }
-                "cargo" => vec!["update".into(), "--workspace".into()],
-                "npm" => vec![
+            // The plan's command, so a dry run and a real run agree; computed only for a
+            // lockfile discovery did not know about.
+            let planned: Option<Vec<String>> = step
+                .lockfile_command
+                .as_deref()
+                .map(|c| c.split_whitespace().map(str::to_owned).collect())
+                .filter(|v: &Vec<String>| v.len() > 1 && v[0] == tool);
+            let args: Vec<String> = match (planned, tool) {
+                (Some(v), _) => v[1..].to_vec(),
+                (None, "cargo") => vec!["update".into(), "--workspace".into()],
+                (None, "npm") => vec![
                     "install".into(),
                     "--package-lock-only".into(),
                     "--ignore-scripts".into(),
                 ],
-                _ => vec!["lock".into()],
+                (None, _) => vec!["lock".into()],
             };
+            let _ = &changed_deps;
             let shown = format!("{tool} {}", args.join(" "));
             w.run.notes.push(format!("{file}: {shown}"));
             w.run_command(
@@ -1459,7 +1473,7 @@ pub fn changelog_entry(old: &str, step: &Step, commits: &[String], date: &str) -
 
 /// Pushes each repository's branch and tags, in plan order; on a failure, deletes the tags
 /// already pushed and reports.
-fn push_all(ctx: &Ctx<'_>, discovered: &Discovered, plan: &Plan) -> Result<Vec<String>, String> {
+fn push_all(ctx: &Ctx<'_>, discovered: &Discovered, plan: &Plan) -> Result<Vec<String>, Failure> {
     let mut pushed: Vec<(PathBuf, String, String)> = Vec::new();
     let mut done = Vec::new();
     for wave in groups(plan) {
@@ -1500,9 +1514,12 @@ fn push_all(ctx: &Ctx<'_>, discovered: &Discovered, plan: &Plan) -> Result<Vec<S
                             .timeout(COMMAND_TIMEOUT);
                         let _ = lockstep_smoke::run(&spec);
                     }
-                    return Err(format!(
-                        "push of {name} failed (tags already pushed were deleted from their remotes; local releases stand):\n{tail}"
-                    ));
+                    return Err(Failure {
+                        repo: name.clone(),
+                        step: "push",
+                        message: "push failed; the tags already pushed were deleted from their remotes, and the local releases stand (push again when the remote is fixed)".to_owned(),
+                        output_tail: tail,
+                    });
                 }
             }
         }
