@@ -948,6 +948,7 @@ fn undo_repo(ctx: &Ctx<'_>, name: &str, state: &RepoState) -> Result<(), String>
     if let Some(raw) = state.pgid.and_then(lockstep_smoke::Pgid::new) {
         let _ = lockstep_smoke::kill_group(raw, Duration::from_secs(10));
     }
+    remove_crash_debris(ctx, name, state);
     for tag in state.tags.iter().rev() {
         match lockstep_snapshot::tag_exists(&state.dir, tag) {
             Ok(true) => lockstep_snapshot::delete_tag(&state.dir, tag)
@@ -979,6 +980,59 @@ fn undo_repo(ctx: &Ctx<'_>, name: &str, state: &RepoState) -> Result<(), String>
                 .join("; ")
         )),
         Err(e) => Err(format!("{name}: cannot restore {snapshot}: {e}")),
+    }
+}
+
+/// A crash can leave the temp file of an atomic write beside a file the cascade rewrites, and
+/// git's lock beside a snapshot ref being written; neither is tracked, so a restore keeps them.
+fn remove_crash_debris(ctx: &Ctx<'_>, name: &str, state: &RepoState) {
+    let files: Vec<String> = ctx
+        .journal
+        .lock()
+        .map(|j| {
+            j.plan
+                .steps()
+                .filter(|s| s.repo == name)
+                .flat_map(|s| {
+                    let changelog = Path::new(&s.manifest)
+                        .parent()
+                        .map_or_else(|| PathBuf::from("CHANGELOG.md"), |p| p.join("CHANGELOG.md"));
+                    s.pin_edits
+                        .iter()
+                        .map(|e| e.file.clone())
+                        .chain([s.manifest.clone(), changelog.display().to_string()])
+                        .collect::<Vec<_>>()
+                })
+                .collect()
+        })
+        .unwrap_or_default();
+    for file in files {
+        let target = state.dir.join(&file);
+        let (Some(dir), Some(base)) = (target.parent(), target.file_name()) else {
+            continue;
+        };
+        let prefix = format!(".{}.", base.to_string_lossy());
+        let Ok(entries) = std::fs::read_dir(dir) else {
+            continue;
+        };
+        for entry in entries.flatten() {
+            let n = entry.file_name().to_string_lossy().into_owned();
+            if n.starts_with(&prefix) && n.ends_with(".tmp") {
+                let _ = std::fs::remove_file(entry.path());
+            }
+        }
+    }
+    if let Some(id) = state
+        .snapshot
+        .as_deref()
+        .and_then(|s| SnapshotId::new(s).ok())
+    {
+        let _ = std::fs::remove_file(
+            state
+                .dir
+                .join(".git")
+                .join(format!("{}.lock", id.ref_name())),
+        );
     }
 }
 
