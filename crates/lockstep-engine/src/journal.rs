@@ -3,7 +3,7 @@
 //! It is written atomically (temp file → fsync → rename → fsync of the directory) before each
 //! step is taken, so after a crash it says how far the transaction got: before its snapshot
 //! nothing was changed; after it, the snapshot is the way back; once it says `committed`, the
-//! new state stands. [`crate::recover`] reads it and finishes the job.
+//! new state stands. [`crate::txn::Session::recover`] reads it and finishes the job.
 
 use std::path::{Path, PathBuf};
 
