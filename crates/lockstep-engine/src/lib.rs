@@ -16,7 +16,8 @@
 //!
 //! # Limitations
 //!
-//! - The release cascade executor is not in this crate yet.
+//! - A repository whose packages land in different cascade waves gets one release commit per
+//!   wave, not one in all.
 //!
 //! ## Examples
 //!
