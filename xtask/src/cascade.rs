@@ -2,36 +2,15 @@
 
 use std::collections::BTreeMap;
 use std::io::IsTerminal;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::sync::Mutex;
 use std::time::Instant;
 
-use lockstep_cascade::{Bump, Plan, Request};
+use lockstep_cascade::{Plan, Request};
 use lockstep_engine::cascade::{self, Discovered, execute};
 
+use crate::cli::CascadeArgs;
 use crate::out::{BOLD, DIM, Failure, GREEN, Out, RED, Table, YELLOW, paint};
-
-pub struct Args {
-    pub config: PathBuf,
-    pub from: Vec<String>,
-    pub bump: Option<Bump>,
-    pub exact_pins: bool,
-    pub dry_run: bool,
-    pub mermaid: bool,
-    pub yes: bool,
-    pub resume: bool,
-    pub abort: bool,
-    pub status: bool,
-    pub check: bool,
-    pub demo: bool,
-    pub fail_at: Option<String>,
-    pub demo_dir: Option<PathBuf>,
-    pub jobs: Option<usize>,
-    pub plan: Option<PathBuf>,
-    pub only: Option<String>,
-    pub push: bool,
-    pub emit: Option<String>,
-}
 
 fn cascade_failure(e: cascade::Error) -> Failure {
     Failure::input(e.kind(), e.to_string())
@@ -42,7 +21,7 @@ fn exec_failure(e: execute::ExecError) -> Failure {
     Failure::new(code, e.kind(), e.to_string())
 }
 
-pub fn run(cwd: &Path, mut args: Args, out: &Out) -> Result<u8, Failure> {
+pub fn run(cwd: &Path, mut args: CascadeArgs, out: &Out) -> Result<u8, Failure> {
     let mut demo_note = None;
     if args.demo {
         let dir = match &args.demo_dir {
@@ -210,7 +189,7 @@ pub fn run(cwd: &Path, mut args: Args, out: &Out) -> Result<u8, Failure> {
     Ok(code)
 }
 
-fn exact_pins(args: &Args, loaded: &cascade::LoadedConfig) -> bool {
+fn exact_pins(args: &CascadeArgs, loaded: &cascade::LoadedConfig) -> bool {
     args.exact_pins || loaded.config.options.exact_pins
 }
 
@@ -225,7 +204,7 @@ fn read_plan(file: &Path) -> Result<Plan, Failure> {
     })
 }
 
-fn compute_plan(discovered: &Discovered, args: &Args, exact: bool) -> Result<Plan, Failure> {
+fn compute_plan(discovered: &Discovered, args: &CascadeArgs, exact: bool) -> Result<Plan, Failure> {
     let graph = discovered.graph().map_err(cascade_failure)?;
     for name in &args.from {
         if discovered.package(name).is_none() {

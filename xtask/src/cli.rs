@@ -283,64 +283,8 @@ Exit codes: 0 released (or plan shown, or nothing to resume), 1 failed and rolle
 restore."
     )]
     ReleaseCascade {
-        /// The cascade config.
-        #[arg(long, value_name = "FILE", default_value = "cascade.toml")]
-        config: PathBuf,
-        /// Packages the change starts from (default: every package with releasable commits).
-        #[arg(long, num_args = 1.., value_name = "PKG")]
-        from: Vec<String>,
-        /// The start packages' bump (default: from conventional commits).
-        #[arg(long, value_name = "LEVEL")]
-        bump: Option<lockstep_cascade::Bump>,
-        /// Rewrite version requirements even when they already admit the new version.
-        #[arg(long)]
-        exact_pins: bool,
-        /// Show the plan; change nothing.
-        #[arg(long)]
-        dry_run: bool,
-        /// Print the plan as a Mermaid graph (with --dry-run).
-        #[arg(long)]
-        mermaid: bool,
-        /// Do not ask for confirmation.
-        #[arg(long)]
-        yes: bool,
-        /// Continue an interrupted cascade.
-        #[arg(long, conflicts_with = "abort")]
-        resume: bool,
-        /// Roll an interrupted cascade back.
-        #[arg(long)]
-        abort: bool,
-        /// Show each package's version, latest tag, and lagging pins.
-        #[arg(long)]
-        status: bool,
-        /// With --status: exit 1 when a tag mismatches or a pin lags.
-        #[arg(long, requires = "status")]
-        check: bool,
-        /// Build the demo repositories in a temp dir and release a change through them.
-        #[arg(long)]
-        demo: bool,
-        /// With --demo: make this repository's smoke test fail.
-        #[arg(long, value_name = "REPO", requires = "demo")]
-        fail_at: Option<String>,
-        /// With --demo: build the demo here instead of a new temp dir.
-        #[arg(long, value_name = "DIR", requires = "demo")]
-        demo_dir: Option<PathBuf>,
-        /// Repositories released at once within a wave (default: the number of CPUs).
-        #[arg(long, value_name = "N")]
-        jobs: Option<usize>,
-        /// A saved plan (from --dry-run --json): refuse if the plan now differs, or with --only
-        /// apply that plan's step for one repository.
-        #[arg(long, value_name = "FILE")]
-        plan: Option<PathBuf>,
-        /// Release only this repository's step of the saved --plan.
-        #[arg(long, value_name = "REPO", requires = "plan")]
-        only: Option<String>,
-        /// Push branches and tags to each repository's remote after every wave succeeded.
-        #[arg(long)]
-        push: bool,
-        /// Write a CI workflow for the plan instead of running it.
-        #[arg(long, value_name = "KIND", value_parser = ["github-actions"])]
-        emit: Option<String>,
+        #[command(flatten)]
+        args: CascadeArgs,
         #[command(flatten)]
         common: Common,
     },
@@ -471,4 +415,67 @@ Exit codes: 0 the chain verifies, 1 a record was edited, deleted, reordered or t
         #[command(flatten)]
         common: Common,
     },
+}
+
+/// The options of `release-cascade`.
+#[derive(Debug, Args, Clone)]
+pub struct CascadeArgs {
+    /// The cascade config.
+    #[arg(long, value_name = "FILE", default_value = "cascade.toml")]
+    pub config: PathBuf,
+    /// Packages the change starts from (default: every package with releasable commits).
+    #[arg(long, num_args = 1.., value_name = "PKG")]
+    pub from: Vec<String>,
+    /// The start packages' bump (default: from conventional commits).
+    #[arg(long, value_name = "LEVEL")]
+    pub bump: Option<lockstep_cascade::Bump>,
+    /// Rewrite version requirements even when they already admit the new version.
+    #[arg(long)]
+    pub exact_pins: bool,
+    /// Show the plan; change nothing.
+    #[arg(long)]
+    pub dry_run: bool,
+    /// Print the plan as a Mermaid graph (with --dry-run).
+    #[arg(long)]
+    pub mermaid: bool,
+    /// Do not ask for confirmation.
+    #[arg(long)]
+    pub yes: bool,
+    /// Continue an interrupted cascade.
+    #[arg(long, conflicts_with = "abort")]
+    pub resume: bool,
+    /// Roll an interrupted cascade back.
+    #[arg(long)]
+    pub abort: bool,
+    /// Show each package's version, latest tag, and lagging pins.
+    #[arg(long)]
+    pub status: bool,
+    /// With --status: exit 1 when a tag mismatches or a pin lags.
+    #[arg(long, requires = "status")]
+    pub check: bool,
+    /// Build the demo repositories in a temp dir and release a change through them.
+    #[arg(long)]
+    pub demo: bool,
+    /// With --demo: make this repository's smoke test fail.
+    #[arg(long, value_name = "REPO", requires = "demo")]
+    pub fail_at: Option<String>,
+    /// With --demo: build the demo here instead of a new temp dir.
+    #[arg(long, value_name = "DIR", requires = "demo")]
+    pub demo_dir: Option<PathBuf>,
+    /// Repositories released at once within a wave (default: the number of CPUs).
+    #[arg(long, value_name = "N")]
+    pub jobs: Option<usize>,
+    /// A saved plan (from --dry-run --json): refuse if the plan now differs, or with --only
+    /// apply that plan's step for one repository.
+    #[arg(long, value_name = "FILE")]
+    pub plan: Option<PathBuf>,
+    /// Release only this repository's step of the saved --plan.
+    #[arg(long, value_name = "REPO", requires = "plan")]
+    pub only: Option<String>,
+    /// Push branches and tags to each repository's remote after every wave succeeded.
+    #[arg(long)]
+    pub push: bool,
+    /// Write a CI workflow for the plan instead of running it.
+    #[arg(long, value_name = "KIND", value_parser = ["github-actions"])]
+    pub emit: Option<String>,
 }

@@ -69,52 +69,7 @@ pub fn run(command: Command, out: &Out) -> Result<u8, Failure> {
                 crate::txn::audit_verify_cmd(&cwd, &place, out)
             }
         },
-        Command::ReleaseCascade {
-            config,
-            from,
-            bump,
-            exact_pins,
-            dry_run,
-            mermaid,
-            yes,
-            resume,
-            abort,
-            status,
-            check,
-            demo,
-            fail_at,
-            demo_dir,
-            jobs,
-            plan,
-            only,
-            push,
-            emit,
-            ..
-        } => crate::cascade::run(
-            &cwd,
-            crate::cascade::Args {
-                config,
-                from,
-                bump,
-                exact_pins,
-                dry_run,
-                mermaid,
-                yes,
-                resume,
-                abort,
-                status,
-                check,
-                demo,
-                fail_at,
-                demo_dir,
-                jobs,
-                plan,
-                only,
-                push,
-                emit,
-            },
-            out,
-        ),
+        Command::ReleaseCascade { args, .. } => crate::cascade::run(&cwd, args, out),
         Command::Channel { channel, place, .. } => {
             crate::txn::channel_cmd(&cwd, &place, channel, out)
         }

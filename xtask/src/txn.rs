@@ -489,9 +489,7 @@ pub fn rollback_cmd(
         out.eprint("not confirmed; nothing was changed\n");
         return Ok(1);
     }
-    let report = session
-        .rollback(Some(&target).filter(|_| to.is_some()).map(String::as_str))
-        .map_err(txn_failure)?;
+    let report = session.rollback(to).map_err(txn_failure)?;
     if out.json {
         out.print_json(&report);
     } else {

@@ -48,6 +48,15 @@ pub(crate) fn remove_durable(path: &Path) -> io::Result<()> {
     }
 }
 
+/// Whether `program` can be run: a path that names a file, or a name found in a `PATH` directory.
+pub(crate) fn on_path(program: &str) -> bool {
+    if program.contains('/') {
+        return Path::new(program).is_file();
+    }
+    std::env::var_os("PATH")
+        .is_some_and(|path| std::env::split_paths(&path).any(|d| d.join(program).is_file()))
+}
+
 /// fsyncs a directory so that renames and removals in it survive a crash.
 pub(crate) fn sync_dir(dir: &Path) -> io::Result<()> {
     File::open(dir)?.sync_all()

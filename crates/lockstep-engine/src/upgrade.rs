@@ -229,8 +229,12 @@ pub enum Apply {
         dependency: String,
         /// The pin now, as written.
         pin_from: String,
-        /// The pin after (equal to `pin_from` when the requirement already admits the target).
+        /// The pin after, as written, or `(unchanged)` when the requirement already admits the
+        /// target.
         pin_to: String,
+        /// The value written into the pin; `None` when it stays as it is.
+        #[serde(skip)]
+        new_pin: Option<PinValue>,
         /// The lockfile, relative to the work tree's root.
         lockfile: String,
         /// The command that regenerates it.
@@ -344,7 +348,6 @@ pub fn plan(
 ) -> Result<Planned, Error> {
     let manifest = &vertical.manifest;
     let checker = Checker::new(releases, request.policy.clone());
-    let channel = manifest.compatibility.update_channel;
     let target_release = match &request.target {
         Some(v) => {
             releases
@@ -383,7 +386,6 @@ pub fn plan(
             }
         }
     };
-    let _ = channel;
     match target_release.version.cmp_precedence(&current.version) {
         Ordering::Equal => {
             return Ok(Planned::UpToDate {
@@ -587,6 +589,7 @@ fn plan_apply(
             let pin_value = new
                 .clone()
                 .unwrap_or_else(|| PinValue::Version(target.to_string()));
+
             let cmd = tool.after_pin_change(&dependency, &pin_value, Some(&target.to_string()));
             let pkg_dir = path.parent().unwrap_or(&vertical.dir).to_path_buf();
             let lockfile = find_lockfile(&pkg_dir, &vertical.root, tool.lockfile_name());
@@ -616,6 +619,7 @@ fn plan_apply(
                     } else {
                         "(unchanged)".to_owned()
                     },
+                    new_pin: new.filter(|_| changed),
                     lockfile: rel(&vertical.root, &lockfile),
                     lockfile_command: command,
                     lockfile_dir: rel(&vertical.root, &lock_dir),
@@ -945,7 +949,7 @@ fn preflight(session: &Session, plan: &Plan, options: &RunOptions) -> Result<(),
         ..
     } = &plan.apply
         && let Some(program) = lockfile_command.first()
-        && !on_path(program)
+        && !crate::fsx::on_path(program)
     {
         return Err(Error::ToolMissing {
             program: program.clone(),
@@ -954,14 +958,6 @@ fn preflight(session: &Session, plan: &Plan, options: &RunOptions) -> Result<(),
         });
     }
     Ok(())
-}
-
-fn on_path(program: &str) -> bool {
-    if program.contains('/') {
-        return Path::new(program).is_file();
-    }
-    std::env::var_os("PATH")
-        .is_some_and(|path| std::env::split_paths(&path).any(|d| d.join(program).is_file()))
 }
 
 /// Runs the upgrade transaction in `session` (which holds the lock and has recovered any
@@ -1185,18 +1181,18 @@ impl Tx<'_> {
             Apply::Pin {
                 file,
                 dependency,
-                pin_to,
+                new_pin,
                 lockfile_command,
                 lockfile_dir,
                 ..
             } => {
-                let path = root.join(file);
-                let text = std::fs::read_to_string(&path).map_err(|e| Failure {
-                    step: "apply",
-                    message: format!("cannot read {}: {e}", path.display()),
-                })?;
-                if pin_to != "(unchanged)" {
-                    progress(&format!("pin {dependency} = {pin_to} in {file}"));
+                if let Some(value) = new_pin {
+                    let path = root.join(file);
+                    progress(&format!("pin {dependency} = {} in {file}", value.as_str()));
+                    let text = std::fs::read_to_string(&path).map_err(|e| Failure {
+                        step: "apply",
+                        message: format!("cannot read {}: {e}", path.display()),
+                    })?;
                     let eco = path
                         .file_name()
                         .and_then(|n| n.to_str())
@@ -1205,23 +1201,8 @@ impl Tx<'_> {
                             step: "apply",
                             message: format!("{file} is not a known package manifest"),
                         })?;
-                    let value = match lockstep_pins::pins(eco, &text, dependency)
-                        .ok()
-                        .and_then(|d| d.into_iter().next())
-                        .map(|d| d.pin)
-                    {
-                        Some(Pin::Git {
-                            reference: GitRef::Tag(_),
-                            ..
-                        }) => PinValue::Tag(pin_to.clone()),
-                        Some(Pin::Git {
-                            reference: GitRef::Rev(_),
-                            ..
-                        }) => PinValue::Rev(pin_to.clone()),
-                        _ => PinValue::Version(pin_to.clone()),
-                    };
                     let edit =
-                        lockstep_pins::set_pin(eco, &text, dependency, &value).map_err(|e| {
+                        lockstep_pins::set_pin(eco, &text, dependency, value).map_err(|e| {
                             Failure {
                                 step: "apply",
                                 message: format!("cannot rewrite the pin in {file}: {e}"),
@@ -1372,14 +1353,7 @@ impl Tx<'_> {
         );
         progress("commit");
         let paths = [PathBuf::from(file)];
-        let first = lockstep_snapshot::commit(root, &message, &paths, None);
-        let result = match first {
-            Err(e) if e.kind() == lockstep_snapshot::ErrorKind::NoIdentity => {
-                let who = lockstep_snapshot::Identity::new("lockstep", "lockstep@localhost");
-                lockstep_snapshot::commit(root, &message, &paths, Some(&who))
-            }
-            other => other,
-        };
+        let result = crate::git::commit(root, &message, &paths);
         match result {
             Ok(id) => Ok(Some(id.to_string())),
             Err(e) if e.kind() == lockstep_snapshot::ErrorKind::NothingToCommit => Ok(None),

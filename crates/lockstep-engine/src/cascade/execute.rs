@@ -319,6 +319,32 @@ pub struct RepoRun {
     pub notes: Vec<String>,
 }
 
+impl RepoRun {
+    /// A run of `steps` in `repo` with `status` and nothing measured yet.
+    fn planned(repo: &str, wave: usize, steps: &[&Step], status: &str) -> Self {
+        RepoRun {
+            repo: repo.to_owned(),
+            wave,
+            packages: steps
+                .iter()
+                .map(|s| {
+                    (
+                        s.package.clone(),
+                        s.from.to_string(),
+                        s.to.to_string(),
+                        s.tag.clone(),
+                    )
+                })
+                .collect(),
+            status: status.to_owned(),
+            commit: None,
+            steps: Vec::new(),
+            ms: 0,
+            notes: Vec::new(),
+        }
+    }
+}
+
 /// The failure that stopped a cascade.
 #[derive(Debug, Clone, Serialize)]
 #[non_exhaustive]
@@ -442,11 +468,6 @@ fn groups(plan: &Plan) -> Vec<Vec<(String, Vec<&Step>)>> {
         .collect()
 }
 
-fn on_path(program: &str) -> bool {
-    std::env::var_os("PATH")
-        .is_some_and(|p| std::env::split_paths(&p).any(|d| d.join(program).is_file()))
-}
-
 /// The lockfile of a repository, its tool, and whether the tool is installed.
 fn lockfile_of(dir: &Path, eco: Ecosystem) -> Option<(&'static str, &'static str)> {
     let candidates: &[(&str, &str)] = match eco {
@@ -533,7 +554,7 @@ pub fn preflight(
             let pkg_dir = pkg_dir.parent().unwrap_or(&repo.dir);
             for dir in [pkg_dir, repo.dir.as_path()] {
                 if let Some((file, tool)) = lockfile_of(dir, pins_eco(step.ecosystem)) {
-                    if !on_path(tool) {
+                    if !fsx::on_path(tool) {
                         problems.push(format!("{repo_name}: {file} is committed but `{tool}` is not installed to regenerate it"));
                     }
                     break;
@@ -547,7 +568,8 @@ pub fn preflight(
                     Ecosystem::Npm => &["npm"],
                     _ => &["uv", "poetry"],
                 };
-                let installed: Vec<&str> = tools.iter().copied().filter(|t| on_path(t)).collect();
+                let installed: Vec<&str> =
+                    tools.iter().copied().filter(|t| fsx::on_path(t)).collect();
                 notes.push(format!(
                     "{repo_name}: {} has no committed lockfile, so only its manifest is updated ({})",
                     step.package,
@@ -769,24 +791,9 @@ fn run_waves(ctx: &Ctx<'_>, discovered: &Discovered, plan: &Plan) -> Result<Repo
                             .is_some_and(|s| s.status == RepoStatus::Released)
                         {
                             Ok(RepoRun {
-                                repo: name.clone(),
-                                wave: w,
-                                packages: steps
-                                    .iter()
-                                    .map(|s| {
-                                        (
-                                            s.package.clone(),
-                                            s.from.to_string(),
-                                            s.to.to_string(),
-                                            s.tag.clone(),
-                                        )
-                                    })
-                                    .collect(),
-                                status: "skipped".to_owned(),
                                 commit: ctx.state(name).and_then(|s| s.commit),
-                                steps: Vec::new(),
-                                ms: 0,
                                 notes: vec!["released before the interruption".to_owned()],
+                                ..RepoRun::planned(name, w, steps, "skipped")
                             })
                         } else {
                             release_repo(ctx, discovered, name, w, steps)
@@ -900,16 +907,7 @@ fn run_waves(ctx: &Ctx<'_>, discovered: &Discovered, plan: &Plan) -> Result<Repo
     if let Ok(j) = ctx.journal.lock() {
         for (name, s) in &j.repos {
             if !ordered.iter().any(|r| &r.repo == name) {
-                ordered.push(RepoRun {
-                    repo: name.clone(),
-                    wave: s.wave,
-                    packages: Vec::new(),
-                    status: "not_started".to_owned(),
-                    commit: None,
-                    steps: Vec::new(),
-                    ms: 0,
-                    notes: Vec::new(),
-                });
+                ordered.push(RepoRun::planned(name, s.wave, &[], "not_started"));
             }
         }
     }
@@ -1154,26 +1152,7 @@ fn release_repo(
         ctx,
         name,
         dir,
-        run: RepoRun {
-            repo: name.to_owned(),
-            wave,
-            packages: steps
-                .iter()
-                .map(|s| {
-                    (
-                        s.package.clone(),
-                        s.from.to_string(),
-                        s.to.to_string(),
-                        s.tag.clone(),
-                    )
-                })
-                .collect(),
-            status: "failed".to_owned(),
-            commit: None,
-            steps: Vec::new(),
-            ms: 0,
-            notes: Vec::new(),
-        },
+        run: RepoRun::planned(name, wave, steps, "failed"),
     };
     let result = release_steps(&mut work, discovered, steps);
     work.run.ms = ms(started.elapsed());
@@ -1255,7 +1234,6 @@ fn release_steps(
     failpoint::hit("cascade_after_snapshot");
 
     // Pins.
-    let mut changed_deps: Vec<String> = Vec::new();
     work.timed("pins", |w| {
         for step in steps {
             for edit in &step.pin_edits {
@@ -1277,9 +1255,6 @@ fn release_steps(
                     .map_err(|e| w.fail("pins", format!("{}: {e}", edit.file)))?;
                 fsx::write_atomic(&path, out.text.as_bytes())
                     .map_err(|e| w.fail("pins", format!("cannot write {}: {e}", edit.file)))?;
-                if !changed_deps.contains(&edit.dependency) {
-                    changed_deps.push(edit.dependency.clone());
-                }
             }
         }
         Ok(())
@@ -1334,7 +1309,6 @@ fn release_steps(
                 ],
                 (None, _) => vec!["lock".into()],
             };
-            let _ = &changed_deps;
             let shown = format!("{tool} {}", args.join(" "));
             w.run.notes.push(format!("{file}: {shown}"));
             w.run_command(
@@ -1372,7 +1346,7 @@ fn release_steps(
                 .map(|p| p.join("CHANGELOG.md"))
                 .unwrap_or_else(|| PathBuf::from("CHANGELOG.md"));
             let path = dir.join(&rel);
-            let since = previous_tag(&dir, step, discovered);
+            let since = previous_tag(&dir, step);
             let commits = lockstep_snapshot::log_since(&dir, since.as_deref())
                 .map(|c| c.into_iter().map(|c| c.summary).collect::<Vec<_>>())
                 .unwrap_or_default();
@@ -1399,21 +1373,7 @@ fn release_steps(
                     .join(", ")
             )
         };
-        let first = lockstep_snapshot::commit(&dir, &message, &paths, None);
-        let result = match first {
-            Err(e) if e.kind() == lockstep_snapshot::ErrorKind::NoIdentity => {
-                lockstep_snapshot::commit(
-                    &dir,
-                    &message,
-                    &paths,
-                    Some(&lockstep_snapshot::Identity::new(
-                        "lockstep",
-                        "lockstep@localhost",
-                    )),
-                )
-            }
-            other => other,
-        };
+        let result = crate::git::commit(&dir, &message, &paths);
         let id = result.map_err(|e| w.fail("commit", e.to_string()))?;
         w.run.commit = Some(id.to_string());
         Ok(())
@@ -1428,21 +1388,7 @@ fn release_steps(
         for step in steps {
             ctx.update(name, |s| s.tags.push(step.tag.clone()))
                 .map_err(state_err("tag", name))?;
-            let first = lockstep_snapshot::create_tag(&dir, &step.tag, &step.tag_message(), None);
-            let result = match first {
-                Err(e) if e.kind() == lockstep_snapshot::ErrorKind::NoIdentity => {
-                    lockstep_snapshot::create_tag(
-                        &dir,
-                        &step.tag,
-                        &step.tag_message(),
-                        Some(&lockstep_snapshot::Identity::new(
-                            "lockstep",
-                            "lockstep@localhost",
-                        )),
-                    )
-                }
-                other => other,
-            };
+            let result = crate::git::create_tag(&dir, &step.tag, &step.tag_message());
             result.map_err(|e| w.fail("tag", e.to_string()))?;
         }
         Ok(())
@@ -1461,7 +1407,7 @@ fn today() -> String {
 }
 
 /// The tag of the package's current version, when it exists.
-fn previous_tag(dir: &Path, step: &Step, _discovered: &Discovered) -> Option<String> {
+fn previous_tag(dir: &Path, step: &Step) -> Option<String> {
     let prefix = step.tag.strip_suffix(&step.to.to_string())?;
     let tag = format!("{prefix}{}", step.from);
     lockstep_snapshot::tag_exists(dir, &tag)
