@@ -238,6 +238,10 @@ Exit codes: 0 nothing to do or recovered, 2 error, 3 the restore could not be ve
     Recover {
         #[command(flatten)]
         place: Where,
+        /// Recover the pack home (and fleet lab) at DIR instead of a vertical: finish or undo an
+        /// interrupted pack install, remove lab copies a crash left.
+        #[arg(long, value_name = "DIR")]
+        home: Option<PathBuf>,
         #[command(flatten)]
         common: Common,
     },
@@ -338,6 +342,25 @@ file), 2 error (not a repository, no such tag, unreadable manifest)."
         #[command(flatten)]
         common: Common,
     },
+    /// Add-on packs: install (tests run first), remove, list, search, info, test.
+    Pack(crate::pack::PackArgs),
+    /// Watch upstream releases on npm, PyPI, crates.io and GitHub.
+    Watch(crate::fleet::WatchArgs),
+    /// Test a candidate version on canary repositories.
+    Lab(crate::fleet::LabArgs),
+    /// The known-good registry: promote, quarantine, list, rollback targets.
+    #[command(name = "known-good")]
+    KnownGood(crate::fleet::KnownGoodArgs),
+    /// Pin an organisation to a version, with a reason and an audit trail.
+    Pin(crate::fleet::PinArgs),
+    /// Which version an organisation should run, and why.
+    Resolve(crate::fleet::ResolveArgs),
+    /// Webhook notifications: log, install-timer.
+    Notify(crate::fleet::NotifyArgs),
+    /// Staged rollout with automatic halt: start, assign, report, advance, status.
+    Rollout(crate::rollout::RolloutArgs),
+    /// Write a static dashboard of verticals, upgrades, rollouts and pins.
+    Dashboard(crate::rollout::DashboardArgs),
 }
 
 #[derive(Debug, Subcommand)]
@@ -383,6 +406,15 @@ impl Command {
             Command::Hooks { action } => match action {
                 HooksAction::Install { common, .. } => common,
             },
+            Command::Pack(a) => a.common(),
+            Command::Watch(a) => a.common(),
+            Command::Lab(a) => a.common(),
+            Command::KnownGood(a) => a.common(),
+            Command::Pin(a) => a.common(),
+            Command::Resolve(a) => a.common(),
+            Command::Notify(a) => a.common(),
+            Command::Rollout(a) => a.common(),
+            Command::Dashboard(a) => a.common(),
             Command::Audit { action } => match action {
                 AuditAction::Verify { common, .. } => common,
             },

@@ -62,7 +62,19 @@ pub fn run(command: Command, out: &Out) -> Result<u8, Failure> {
         Command::Rollback { place, to, yes, .. } => {
             crate::txn::rollback_cmd(&cwd, &place, to.as_deref(), yes, out)
         }
+        Command::Recover {
+            home: Some(home), ..
+        } => crate::pack::recover_home(&cwd.join(home), out),
         Command::Recover { place, .. } => crate::txn::recover_cmd(&cwd, &place, out),
+        Command::Pack(a) => a.run(&cwd, out),
+        Command::Watch(a) => a.run(&cwd, out),
+        Command::Lab(a) => a.run(&cwd, out),
+        Command::KnownGood(a) => a.run(&cwd, out),
+        Command::Pin(a) => a.run(&cwd, out),
+        Command::Resolve(a) => a.run(&cwd, out),
+        Command::Notify(a) => a.run(&cwd, out),
+        Command::Rollout(a) => a.run(&cwd, out),
+        Command::Dashboard(a) => a.run(&cwd, out),
         Command::History { place, limit, .. } => crate::txn::history_cmd(&cwd, &place, limit, out),
         Command::Audit { action } => match action {
             crate::cli::AuditAction::Verify { place, .. } => {

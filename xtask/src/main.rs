@@ -6,8 +6,11 @@
 mod cascade;
 mod cli;
 mod commands;
+mod fleet;
 mod hooks;
 mod out;
+mod pack;
+mod rollout;
 mod txn;
 
 use std::process::ExitCode;

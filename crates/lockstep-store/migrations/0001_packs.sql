@@ -1,0 +1,1 @@
+-- packs: installed packs and their test runs (filled in by the packs workflow)

@@ -1,0 +1,1 @@
+-- fleet: versions seen, lab results, known-good registry, org pins (filled in by the fleet workflow)

@@ -1,0 +1,1 @@
+-- rollout: staged rollouts and their events (filled in by the rollout workflow)

@@ -1,0 +1,1 @@
+//! Queries of the fleet workflow (owned by that workflow; see migrations/).

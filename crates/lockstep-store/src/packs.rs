@@ -1,0 +1,1 @@
+//! Queries of the packs workflow (owned by that workflow; see migrations/).

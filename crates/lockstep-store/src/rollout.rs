@@ -1,0 +1,1 @@
+//! Queries of the rollout workflow (owned by that workflow; see migrations/).
