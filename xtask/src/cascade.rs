@@ -1,4 +1,4 @@
-//! `release-cascade`: glue between the command line and `lockstep_engine::cascade`.
+//! `release-cascade`: glue between the command line and `lockstep_release`.
 
 use std::collections::BTreeMap;
 use std::io::IsTerminal;
@@ -7,7 +7,7 @@ use std::sync::Mutex;
 use std::time::Instant;
 
 use lockstep_cascade::{Plan, Request};
-use lockstep_engine::cascade::{self, Discovered, execute};
+use lockstep_release::{self as cascade, Discovered, execute};
 
 use crate::cli::CascadeArgs;
 use crate::out::{BOLD, DIM, Failure, GREEN, Out, RED, Table, YELLOW, paint};

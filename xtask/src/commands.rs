@@ -3,8 +3,8 @@
 use std::path::{Path, PathBuf};
 
 use lockstep_compat::Policy;
-use lockstep_engine::{current, gate, registry, update, workspace};
 use lockstep_manifest::{DocumentKind, Problem, Release, ReleaseIndex, VerticalManifest};
+use lockstep_upgrade::{current, gate, registry, update, workspace};
 use serde::Serialize;
 
 use crate::cli::{Command, Target};

@@ -4,10 +4,10 @@ use std::io::{BufRead, IsTerminal, Write};
 use std::path::Path;
 use std::time::Duration;
 
-use lockstep_engine::txn::{self, Session};
-use lockstep_engine::upgrade::{self, Apply, Outcome, Plan, Planned};
-use lockstep_engine::{channel, current, registry, workspace};
 use lockstep_manifest::Channel;
+use lockstep_upgrade::txn::{self, Session};
+use lockstep_upgrade::upgrade::{self, Apply, Outcome, Plan, Planned};
+use lockstep_upgrade::{channel, current, registry, workspace};
 
 use crate::cli::{Target, Where};
 use crate::commands::{env, registry_failure, workspace_failure};

@@ -89,3 +89,23 @@ pub trait Classify {
         Severity::Input
     }
 }
+
+/// The actor for audit records: `LOCKSTEP_ACTOR`, else `USER@HOSTNAME`, else `lockstep`.
+pub fn default_actor() -> String {
+    if let Some(a) = std::env::var("LOCKSTEP_ACTOR")
+        .ok()
+        .filter(|a| !a.is_empty())
+    {
+        return a;
+    }
+    let user = std::env::var("USER").ok().filter(|u| !u.is_empty());
+    let host = std::fs::read_to_string("/etc/hostname")
+        .ok()
+        .map(|h| h.trim().to_owned())
+        .filter(|h| !h.is_empty());
+    match (user, host) {
+        (Some(u), Some(h)) => format!("{u}@{h}"),
+        (Some(u), None) => u,
+        _ => "lockstep".to_owned(),
+    }
+}

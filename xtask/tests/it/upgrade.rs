@@ -676,7 +676,7 @@ fn every_failpoint_ends_old_or_new_and_recovers() {
     let mut covered: Vec<&str> = UPGRADE_FAILPOINTS.iter().map(|c| c.0).collect();
     covered.extend(["during_rollback", "rollback_before_restore"]);
     covered.sort_unstable();
-    let mut all = lockstep_engine::FAILPOINTS.to_vec();
+    let mut all = lockstep_upgrade::FAILPOINTS.to_vec();
     all.sort_unstable();
     assert_eq!(covered, all, "every failpoint has a case here");
 

@@ -22,7 +22,7 @@ use std::process::Command;
 use std::time::{Duration, Instant};
 
 use lockstep_cascade::{Bump, Request};
-use lockstep_engine::cascade;
+use lockstep_release as cascade;
 
 const MEMBERS: usize = 300;
 const RUNS: usize = 11;

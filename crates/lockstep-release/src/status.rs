@@ -8,8 +8,8 @@ use lockstep_snapshot::Tag;
 use semver::Version;
 use serde::Serialize;
 
-use super::req::admits;
 use super::{Discovered, Error};
+use lockstep_vocab::Requirement;
 
 /// The `schema` value of the status JSON.
 pub const STATUS_SCHEMA: &str = "lockstep.cascade-status/v1";
@@ -119,7 +119,7 @@ pub fn status(discovered: &Discovered) -> Result<StatusReport, Error> {
         let current = &up.version;
         let (lags, kind) = match &e.pin {
             PinSpec::Requirement(r) => (
-                admits(down.ecosystem, r, current) == Some(false),
+                Requirement::parse(r, down.ecosystem).is_ok_and(|r| !r.admits(current)),
                 "requirement",
             ),
             PinSpec::GitTag(t) => (

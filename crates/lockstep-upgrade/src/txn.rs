@@ -18,7 +18,7 @@ use crate::lock::{self, Lock};
 use crate::workspace::Vertical;
 
 /// The audit log's file name inside the state directory.
-pub const AUDIT_FILE: &str = "audit.jsonl";
+pub use lockstep_state::layout::AUDIT_FILE;
 /// Snapshot copies live here inside the state directory.
 pub const SNAPSHOTS_DIR: &str = "snapshots";
 /// The environment variable naming the actor written into audit records.
@@ -132,25 +132,7 @@ pub struct Session {
     pub repaired_audit: bool,
 }
 
-/// The actor for audit records: `LOCKSTEP_ACTOR`, else `USER@HOSTNAME`, else `lockstep`.
-pub fn default_actor() -> String {
-    if let Some(a) = std::env::var("LOCKSTEP_ACTOR")
-        .ok()
-        .filter(|a| !a.is_empty())
-    {
-        return a;
-    }
-    let user = std::env::var("USER").ok().filter(|u| !u.is_empty());
-    let host = std::fs::read_to_string("/etc/hostname")
-        .ok()
-        .map(|h| h.trim().to_owned())
-        .filter(|h| !h.is_empty());
-    match (user, host) {
-        (Some(u), Some(h)) => format!("{u}@{h}"),
-        (Some(u), None) => u,
-        _ => "lockstep".to_owned(),
-    }
-}
+pub use lockstep_state::default_actor;
 
 impl Session {
     /// Opens a session on `vertical`: takes the lock (described as `command`), keeps `.lockstep/`
@@ -161,7 +143,7 @@ impl Session {
 
     /// [`Session::open`] for a work tree given by its root.
     pub fn open_at(root: &Path, command: &str, actor: &str) -> Result<Session, Error> {
-        let state_dir = root.join(".lockstep");
+        let state_dir = lockstep_state::layout::state_dir(root);
         let lock = Lock::acquire(&state_dir, command)?;
         if root.join(".git").exists() {
             lockstep_snapshot::ensure_excluded(root, "/.lockstep/")?;
@@ -504,5 +486,7 @@ fn versions(r: NewRecord, j: &Journal) -> NewRecord {
 /// Reads the audit log of the work tree at `root` without taking the lock (for `history` and
 /// `audit verify`).
 pub fn audit_log(root: &Path) -> Result<AuditLog, Error> {
-    Ok(AuditLog::open(root.join(".lockstep").join(AUDIT_FILE))?)
+    Ok(AuditLog::open(
+        lockstep_state::layout::state_dir(root).join(AUDIT_FILE),
+    )?)
 }

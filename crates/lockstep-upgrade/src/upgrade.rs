@@ -21,10 +21,10 @@ use serde::Serialize;
 use sha2::{Digest as _, Sha256};
 
 use crate::current::Current;
-use crate::failpoint;
 use crate::journal::{Journal, Kind, Step};
 use crate::txn::Session;
 use crate::workspace::Vertical;
+use crate::{failpoint, fsx};
 
 /// The JSON schema name of a plan.
 pub const PLAN_SCHEMA: &str = "lockstep.plan/v1";
@@ -933,8 +933,7 @@ fn preflight(session: &Session, plan: &Plan, options: &RunOptions) -> Result<(),
         .ok()
         .and_then(|v| v.parse().ok())
         .unwrap_or(MIN_FREE_BYTES);
-    if let Ok(stat) = nix::sys::statvfs::statvfs(session.root()) {
-        let available = stat.blocks_available().saturating_mul(stat.fragment_size());
+    if let Ok(available) = fsx::free_bytes(session.root()) {
         if available < needed {
             return Err(Error::DiskSpace {
                 root: session.root().to_path_buf(),
@@ -949,7 +948,7 @@ fn preflight(session: &Session, plan: &Plan, options: &RunOptions) -> Result<(),
         ..
     } = &plan.apply
         && let Some(program) = lockfile_command.first()
-        && !crate::fsx::on_path(program)
+        && !fsx::on_path(program)
     {
         return Err(Error::ToolMissing {
             program: program.clone(),
@@ -1208,7 +1207,7 @@ impl Tx<'_> {
                                 message: format!("cannot rewrite the pin in {file}: {e}"),
                             }
                         })?;
-                    crate::fsx::write_atomic(&path, edit.text.as_bytes()).map_err(|e| Failure {
+                    fsx::write_atomic(&path, edit.text.as_bytes()).map_err(|e| Failure {
                         step: "apply",
                         message: format!("cannot write {}: {e}", path.display()),
                     })?;

@@ -20,7 +20,7 @@
 //! ## Examples
 //!
 //! ```
-//! use lockstep_engine::cascade::tagcheck::{check_tag, parse_tag};
+//! use lockstep_release::tagcheck::{check_tag, parse_tag};
 //! use lockstep_testkit::git::GitRepo;
 //!
 //! let tag = parse_tag("core-v1.4.0-rc.1").unwrap();
@@ -35,7 +35,7 @@
 //! let bad = check_tag(repo.path(), "v1.3.0")?;
 //! assert!(!bad.ok);
 //! assert_eq!(bad.expected_tag.as_deref(), Some("v1.2.0"));
-//! # Ok::<(), lockstep_engine::cascade::tagcheck::Error>(())
+//! # Ok::<(), lockstep_release::tagcheck::Error>(())
 //! ```
 
 use std::path::{Path, PathBuf};

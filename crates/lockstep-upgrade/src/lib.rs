@@ -22,7 +22,7 @@
 //! ## Examples
 //!
 //! ```
-//! use lockstep_engine::update;
+//! use lockstep_upgrade::update;
 //! use lockstep_compat::Policy;
 //! use lockstep_manifest::{ReleaseIndex, VerticalManifest};
 //!
@@ -45,15 +45,14 @@
 #![forbid(unsafe_code)]
 #![deny(missing_docs)]
 
-pub mod cascade;
+pub use lockstep_state::lock;
+use lockstep_state::{failpoint, fsx};
+
 pub mod channel;
 pub mod current;
-mod failpoint;
-mod fsx;
 pub mod gate;
 mod git;
 pub mod journal;
-pub mod lock;
 pub mod registry;
 pub mod txn;
 pub mod update;

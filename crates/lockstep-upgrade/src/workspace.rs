@@ -104,7 +104,7 @@ impl Vertical {
 
     /// `.lockstep/` at the root of the work tree.
     pub fn state_dir(&self) -> PathBuf {
-        self.root.join(".lockstep")
+        lockstep_state::layout::state_dir(&self.root)
     }
 
     /// The registry spec: `--registry`, else `LOCKSTEP_REGISTRY` (passed in by the caller),
@@ -162,14 +162,4 @@ pub fn find_manifest(start: &Path) -> Result<PathBuf, Error> {
     })
 }
 
-/// The nearest directory at or above `dir` that holds `.git`.
-pub fn work_tree_root(dir: &Path) -> Option<PathBuf> {
-    let mut d = Some(dir);
-    while let Some(cur) = d {
-        if cur.join(".git").exists() {
-            return Some(cur.to_path_buf());
-        }
-        d = cur.parent();
-    }
-    None
-}
+pub use lockstep_state::layout::work_tree_root;

@@ -20,13 +20,15 @@ use lockstep_smoke::CommandSpec;
 use lockstep_snapshot::SnapshotId;
 use serde::{Deserialize, Serialize};
 
+use lockstep_state::journal::JournalFile;
+
 use super::Discovered;
 use crate::failpoint;
 use crate::fsx;
-use crate::lock::Lock;
+use lockstep_state::lock::Lock;
 
 /// The journal's file name in the cascade's state directory.
-pub const JOURNAL_FILE: &str = "cascade-journal.json";
+pub use lockstep_state::layout::CASCADE_JOURNAL_FILE as JOURNAL_FILE;
 const JOURNAL_SCHEMA: &str = "lockstep.cascade-journal/v1";
 /// The JSON schema name of a cascade run report.
 pub const RUN_SCHEMA: &str = "lockstep.cascade-run/v1";
@@ -53,7 +55,7 @@ pub enum ExecError {
     },
     /// Another cascade holds the lock.
     #[error(transparent)]
-    Lock(#[from] crate::lock::Error),
+    Lock(#[from] lockstep_state::lock::Error),
     /// An interrupted cascade's journal is waiting.
     #[error(
         "an interrupted cascade left {journal} (started {started}); run `release-cascade --resume` to continue it or `--abort` to roll it back"
@@ -91,7 +93,7 @@ impl ExecError {
         match self {
             ExecError::Preflight(_) => "preflight",
             ExecError::Drift { .. } => "plan_drift",
-            ExecError::Lock(crate::lock::Error::Held { .. }) => "locked",
+            ExecError::Lock(lockstep_state::lock::Error::Held { .. }) => "locked",
             ExecError::Lock(_) => "io",
             ExecError::Interrupted { .. } => "interrupted_cascade",
             ExecError::State { .. } => "io",
@@ -131,7 +133,7 @@ impl Default for Options {
             expected_digest: None,
             env: Vec::new(),
             push: false,
-            actor: crate::txn::default_actor(),
+            actor: lockstep_state::default_actor(),
             only: None,
         }
     }
@@ -221,50 +223,35 @@ impl CascadeJournal {
         state_dir.join(JOURNAL_FILE)
     }
 
+    fn file(state_dir: &Path) -> JournalFile {
+        JournalFile::new(Self::path(state_dir), JOURNAL_SCHEMA)
+    }
+
     /// Reads the journal in `state_dir`, `None` when there is none.
     pub fn load(state_dir: &Path) -> Result<Option<CascadeJournal>, ExecError> {
-        let path = Self::path(state_dir);
-        let text = match std::fs::read_to_string(&path) {
-            Ok(t) => t,
-            Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
-            Err(e) => {
-                return Err(ExecError::State {
-                    path,
-                    message: e.to_string(),
-                });
-            }
-        };
-        let j: CascadeJournal = serde_json::from_str(&text).map_err(|e| ExecError::State {
-            path: path.clone(),
-            message: format!("not a cascade journal lockstep can read: {e}"),
-        })?;
-        if j.schema != JOURNAL_SCHEMA {
-            return Err(ExecError::State {
-                path,
-                message: format!("schema {:?}", j.schema),
-            });
-        }
-        Ok(Some(j))
+        Self::file(state_dir).load().map_err(ExecError::from)
     }
 
     fn save(&self, state_dir: &Path) -> Result<(), ExecError> {
-        let path = Self::path(state_dir);
-        let bytes = serde_json::to_vec_pretty(self).map_err(|e| ExecError::State {
-            path: path.clone(),
-            message: e.to_string(),
-        })?;
-        fsx::write_atomic(&path, &bytes).map_err(|e| ExecError::State {
-            path,
-            message: e.to_string(),
-        })
+        Self::file(state_dir).save(self).map_err(ExecError::from)
     }
 
     fn remove(state_dir: &Path) -> Result<(), ExecError> {
-        let path = Self::path(state_dir);
-        fsx::remove_durable(&path).map_err(|e| ExecError::State {
+        Self::file(state_dir).remove().map_err(ExecError::from)
+    }
+}
+
+impl From<lockstep_state::journal::Error> for ExecError {
+    fn from(e: lockstep_state::journal::Error) -> Self {
+        let path = match &e {
+            lockstep_state::journal::Error::Io { path, .. }
+            | lockstep_state::journal::Error::Corrupt { path, .. } => path.clone(),
+            _ => PathBuf::new(),
+        };
+        ExecError::State {
             path,
             message: e.to_string(),
-        })
+        }
     }
 }
 
@@ -443,7 +430,7 @@ impl Ctx<'_> {
 
 /// The cascade's state directory: `.lockstep/` beside `cascade.toml`.
 pub fn state_dir(discovered: &Discovered) -> PathBuf {
-    discovered.config.dir.join(".lockstep")
+    lockstep_state::layout::state_dir(&discovered.config.dir)
 }
 
 fn now() -> String {
@@ -474,20 +461,11 @@ fn lockfile_of(dir: &Path, eco: Ecosystem) -> Option<(&'static str, &'static str
         Ecosystem::Cargo => &[("Cargo.lock", "cargo")],
         Ecosystem::Npm => &[("package-lock.json", "npm")],
         Ecosystem::Python => &[("uv.lock", "uv"), ("poetry.lock", "poetry")],
-        _ => &[],
     };
     candidates
         .iter()
         .copied()
         .find(|(f, _)| dir.join(f).is_file())
-}
-
-fn pins_eco(e: lockstep_cascade::Ecosystem) -> Ecosystem {
-    match e {
-        lockstep_cascade::Ecosystem::Npm => Ecosystem::Npm,
-        lockstep_cascade::Ecosystem::Python => Ecosystem::Python,
-        _ => Ecosystem::Cargo,
-    }
 }
 
 /// Checks, across every repository with a step, that nothing stands in the way: clean trees,
@@ -553,17 +531,17 @@ pub fn preflight(
             let pkg_dir = repo.dir.join(&step.manifest);
             let pkg_dir = pkg_dir.parent().unwrap_or(&repo.dir);
             for dir in [pkg_dir, repo.dir.as_path()] {
-                if let Some((file, tool)) = lockfile_of(dir, pins_eco(step.ecosystem)) {
+                if let Some((file, tool)) = lockfile_of(dir, step.ecosystem) {
                     if !fsx::on_path(tool) {
                         problems.push(format!("{repo_name}: {file} is committed but `{tool}` is not installed to regenerate it"));
                     }
                     break;
                 }
             }
-            if lockfile_of(pkg_dir, pins_eco(step.ecosystem)).is_none()
-                && lockfile_of(&repo.dir, pins_eco(step.ecosystem)).is_none()
+            if lockfile_of(pkg_dir, step.ecosystem).is_none()
+                && lockfile_of(&repo.dir, step.ecosystem).is_none()
             {
-                let tools: &[&str] = match pins_eco(step.ecosystem) {
+                let tools: &[&str] = match step.ecosystem {
                     Ecosystem::Cargo => &["cargo"],
                     Ecosystem::Npm => &["npm"],
                     _ => &["uv", "poetry"],
@@ -637,7 +615,7 @@ pub fn execute(
         repos,
     };
     journal.save(&state_dir)?;
-    let audit = AuditLog::open(state_dir.join(crate::txn::AUDIT_FILE))?;
+    let audit = AuditLog::open(state_dir.join(lockstep_state::layout::AUDIT_FILE))?;
     let ctx = Ctx {
         state_dir,
         journal: Mutex::new(journal),
@@ -675,7 +653,7 @@ pub fn resume(
         return Ok(empty_report(Outcome::NothingToDo));
     };
     let plan = journal.plan.clone();
-    let audit = AuditLog::open(state_dir.join(crate::txn::AUDIT_FILE))?;
+    let audit = AuditLog::open(state_dir.join(lockstep_state::layout::AUDIT_FILE))?;
     let ctx = Ctx {
         state_dir,
         journal: Mutex::new(journal),
@@ -730,7 +708,7 @@ pub fn abort(
         return Ok(empty_report(Outcome::NothingToDo));
     };
     let digest = journal.plan.digest.clone();
-    let audit = AuditLog::open(state_dir.join(crate::txn::AUDIT_FILE))?;
+    let audit = AuditLog::open(state_dir.join(lockstep_state::layout::AUDIT_FILE))?;
     let ctx = Ctx {
         state_dir,
         journal: Mutex::new(journal),
@@ -1264,7 +1242,7 @@ fn release_steps(
     work.timed("version", |w| {
         for step in steps {
             let path = dir.join(&step.manifest);
-            let eco = pins_eco(step.ecosystem);
+            let eco = step.ecosystem;
             let text = std::fs::read_to_string(&path)
                 .map_err(|e| w.fail("version", format!("cannot read {}: {e}", step.manifest)))?;
             let out = lockstep_pins::set_version(eco, &text, &step.to.to_string())
@@ -1279,7 +1257,7 @@ fn release_steps(
     work.timed("lockfile", |w| {
         let mut seen: Vec<PathBuf> = Vec::new();
         for step in steps {
-            let eco = pins_eco(step.ecosystem);
+            let eco = step.ecosystem;
             let pkg = dir.join(&step.manifest);
             let pkg_dir = pkg.parent().unwrap_or(&dir).to_path_buf();
             let found = [pkg_dir.clone(), dir.clone()]
@@ -1373,7 +1351,7 @@ fn release_steps(
                     .join(", ")
             )
         };
-        let result = crate::git::commit(&dir, &message, &paths);
+        let result = lockstep_snapshot::commit_as_configured(&dir, &message, &paths);
         let id = result.map_err(|e| w.fail("commit", e.to_string()))?;
         w.run.commit = Some(id.to_string());
         Ok(())
@@ -1388,7 +1366,8 @@ fn release_steps(
         for step in steps {
             ctx.update(name, |s| s.tags.push(step.tag.clone()))
                 .map_err(state_err("tag", name))?;
-            let result = crate::git::create_tag(&dir, &step.tag, &step.tag_message());
+            let result =
+                lockstep_snapshot::create_tag_as_configured(&dir, &step.tag, &step.tag_message());
             result.map_err(|e| w.fail("tag", e.to_string()))?;
         }
         Ok(())

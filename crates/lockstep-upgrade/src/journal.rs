@@ -9,10 +9,10 @@ use std::path::{Path, PathBuf};
 
 use serde::{Deserialize, Serialize};
 
-use crate::fsx;
+use lockstep_state::journal::JournalFile;
 
 /// The journal's file name inside the state directory.
-pub const JOURNAL_FILE: &str = "journal.json";
+pub use lockstep_state::layout::JOURNAL_FILE;
 /// The journal's schema tag.
 pub const SCHEMA: &str = "lockstep.journal/v1";
 
@@ -98,31 +98,7 @@ pub struct Journal {
     pub writes: Vec<String>,
 }
 
-/// Errors reading or writing the journal.
-#[derive(Debug, thiserror::Error)]
-#[non_exhaustive]
-pub enum Error {
-    /// I/O on the journal file.
-    #[error("cannot {op} the journal {path}: {source}")]
-    Io {
-        /// `read`, `write` or `remove`.
-        op: &'static str,
-        /// The journal file.
-        path: PathBuf,
-        /// The underlying error.
-        source: std::io::Error,
-    },
-    /// The journal is not one lockstep wrote.
-    #[error(
-        "the journal {path} cannot be read ({message}); it was not written by this version of lockstep, or was edited. Inspect it, restore by hand with `rollback --to ID`, then delete it"
-    )]
-    Corrupt {
-        /// The journal file.
-        path: PathBuf,
-        /// What is wrong.
-        message: String,
-    },
-}
+pub use lockstep_state::journal::Error;
 
 impl Journal {
     /// A new journal at [`Step::Started`].
@@ -147,46 +123,18 @@ impl Journal {
         state_dir.join(JOURNAL_FILE)
     }
 
+    fn file(state_dir: &Path) -> JournalFile {
+        JournalFile::new(Self::path(state_dir), SCHEMA)
+    }
+
     /// Reads the journal in `state_dir`, `None` when there is none.
     pub fn load(state_dir: &Path) -> Result<Option<Journal>, Error> {
-        let path = Self::path(state_dir);
-        let text = match std::fs::read_to_string(&path) {
-            Ok(t) => t,
-            Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
-            Err(source) => {
-                return Err(Error::Io {
-                    op: "read",
-                    path,
-                    source,
-                });
-            }
-        };
-        let journal: Journal = serde_json::from_str(&text).map_err(|e| Error::Corrupt {
-            path: path.clone(),
-            message: e.to_string(),
-        })?;
-        if journal.schema != SCHEMA {
-            return Err(Error::Corrupt {
-                path,
-                message: format!("schema {:?}, expected {SCHEMA:?}", journal.schema),
-            });
-        }
-        Ok(Some(journal))
+        Self::file(state_dir).load()
     }
 
     /// Writes the journal atomically into `state_dir`.
     pub fn save(&self, state_dir: &Path) -> Result<(), Error> {
-        let path = Self::path(state_dir);
-        let mut bytes = serde_json::to_vec_pretty(self).map_err(|e| Error::Corrupt {
-            path: path.clone(),
-            message: e.to_string(),
-        })?;
-        bytes.push(b'\n');
-        fsx::write_atomic(&path, &bytes).map_err(|source| Error::Io {
-            op: "write",
-            path,
-            source,
-        })
+        Self::file(state_dir).save(self)
     }
 
     /// Moves to `step` and saves.
@@ -197,12 +145,7 @@ impl Journal {
 
     /// Removes the journal from `state_dir`, durably: the transaction is over.
     pub fn remove(state_dir: &Path) -> Result<(), Error> {
-        let path = Self::path(state_dir);
-        fsx::remove_durable(&path).map_err(|source| Error::Io {
-            op: "remove",
-            path,
-            source,
-        })
+        Self::file(state_dir).remove()
     }
 }
 

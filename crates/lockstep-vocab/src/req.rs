@@ -49,26 +49,78 @@ struct Comparator {
     tail: String,
 }
 
-/// A parsed requirement: alternatives (`||`) of conjunctions.
+/// A version requirement as its ecosystem writes it: alternatives (`||`) of conjunctions of
+/// comparators, with where each was written, so a rewrite changes only the version numbers.
 #[derive(Debug, Clone)]
-pub(crate) struct Requirement<'a> {
-    text: &'a str,
+pub struct Requirement {
+    text: String,
     ecosystem: Ecosystem,
     alternatives: Vec<Vec<Comparator>>,
 }
 
-/// What became of a requirement for a new version.
+/// What becomes of a requirement for a new version.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub(crate) enum Outcome {
+pub enum Rewrite {
     /// It already admits the version and is left alone.
     Admits,
     /// It is rewritten to this.
-    Rewrite(String),
+    To(String),
 }
 
-impl<'a> Requirement<'a> {
-    /// `None` when the text is not a requirement this module can read.
-    pub(crate) fn parse(text: &'a str, ecosystem: Ecosystem) -> Option<Requirement<'a>> {
+/// A requirement this crate cannot read (a dist-tag such as `latest`, `workspace:*`, a PEP 440
+/// epoch or arbitrary equality, more than three numeric components).
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("`{text}` is not a {ecosystem} version requirement lockstep can read")]
+pub struct RequirementError {
+    /// The requirement as written.
+    pub text: String,
+    /// The ecosystem it was read as.
+    pub ecosystem: Ecosystem,
+}
+
+impl PartialEq for Requirement {
+    /// Two requirements are equal when they are written the same in the same ecosystem.
+    fn eq(&self, other: &Self) -> bool {
+        self.text == other.text && self.ecosystem == other.ecosystem
+    }
+}
+
+impl Eq for Requirement {}
+
+impl Requirement {
+    /// Parses `text` as `ecosystem` writes requirements.
+    pub fn parse(text: &str, ecosystem: Ecosystem) -> Result<Requirement, RequirementError> {
+        Self::parse_opt(text, ecosystem).ok_or_else(|| RequirementError {
+            text: text.to_owned(),
+            ecosystem,
+        })
+    }
+
+    /// The requirement as written.
+    pub fn as_str(&self) -> &str {
+        &self.text
+    }
+
+    /// The ecosystem it is written in.
+    pub fn ecosystem(&self) -> Ecosystem {
+        self.ecosystem
+    }
+
+    /// Whether the requirement admits `version` (SemVer precedence; a partial version is a
+    /// prefix match as the ecosystem defines it).
+    pub fn admits(&self, version: &Version) -> bool {
+        self.matches(version)
+    }
+
+    /// Keeps the requirement when it admits `new` (and `exact` is off), otherwise rewrites it
+    /// for `new` keeping each comparator's operator and written precision (the module's rule).
+    /// With `exact`, every version is written at full precision, and a rewrite that changes
+    /// nothing is [`Rewrite::Admits`].
+    pub fn rewrite(&self, new: &Version, exact: bool) -> Rewrite {
+        self.update(new, exact)
+    }
+
+    fn parse_opt(text: &str, ecosystem: Ecosystem) -> Option<Requirement> {
         let mut alternatives = Vec::with_capacity(1);
         if text.contains('|') {
             let mut offset = 0;
@@ -80,23 +132,23 @@ impl<'a> Requirement<'a> {
             alternatives.push(parse_alternative(text, 0, ecosystem)?);
         }
         Some(Requirement {
-            text,
+            text: text.to_owned(),
             ecosystem,
             alternatives,
         })
     }
 
-    pub(crate) fn matches(&self, v: &Version) -> bool {
+    fn matches(&self, v: &Version) -> bool {
         self.alternatives
             .iter()
             .any(|alt| alt.iter().all(|c| c.matches(v, self.ecosystem)))
     }
 
     /// Keep it when it admits `new` (and `exact` is off), otherwise rewrite it by the module's
-    /// rule. With `exact`, a rewrite that changes nothing is reported as [`Outcome::Admits`].
-    pub(crate) fn update(&self, new: &Version, exact: bool) -> Outcome {
+    /// rule. With `exact`, a rewrite that changes nothing is reported as [`Rewrite::Admits`].
+    fn update(&self, new: &Version, exact: bool) -> Rewrite {
         if !exact && self.matches(new) {
-            return Outcome::Admits;
+            return Rewrite::Admits;
         }
         let mut splices: Vec<(Range<usize>, String)> = Vec::new();
         for c in self.alternatives.iter().flatten() {
@@ -134,7 +186,7 @@ impl<'a> Requirement<'a> {
         }
         out.push_str(&self.text[at..]);
         let out = dedup_alternatives(out);
-        let admits = Requirement::parse(&out, self.ecosystem).is_some_and(|r| r.matches(new));
+        let admits = Requirement::parse_opt(&out, self.ecosystem).is_some_and(|r| r.matches(new));
         let out = if admits {
             out
         } else {
@@ -145,9 +197,9 @@ impl<'a> Requirement<'a> {
             }
         };
         if out == self.text {
-            Outcome::Admits
+            Rewrite::Admits
         } else {
-            Outcome::Rewrite(out)
+            Rewrite::To(out)
         }
     }
 }
@@ -474,7 +526,7 @@ mod tests {
             (Ecosystem::Cargo, "1.2.3.4"),
             (Ecosystem::Cargo, "1.x.3"),
         ] {
-            assert!(Requirement::parse(req, eco).is_none(), "{eco} `{req}`");
+            assert!(Requirement::parse(req, eco).is_err(), "{eco} `{req}`");
         }
     }
 
@@ -482,8 +534,8 @@ mod tests {
     fn rewrite(eco: Ecosystem, req: &str, new: &str, exact: bool, expected: Option<&str>) {
         let r = Requirement::parse(req, eco).expect("test requirements parse");
         let got = match r.update(&v(new), exact) {
-            Outcome::Admits => None,
-            Outcome::Rewrite(s) => Some(s),
+            Rewrite::Admits => None,
+            Rewrite::To(s) => Some(s),
         };
         assert_eq!(
             got.as_deref(),

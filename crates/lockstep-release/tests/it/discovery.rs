@@ -8,7 +8,7 @@
 use std::path::{Path, PathBuf};
 
 use lockstep_cascade::{DepKind, Ecosystem, Edge, PinSpec};
-use lockstep_engine::cascade::{self, Discovered, Error, RepoEdge};
+use lockstep_release::{self as cascade, Discovered, Error, RepoEdge};
 use lockstep_testkit::git::GitRepo;
 use tempfile::TempDir;
 

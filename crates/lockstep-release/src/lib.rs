@@ -24,7 +24,7 @@
 //! ## Examples
 //!
 //! ```no_run
-//! use lockstep_engine::cascade;
+//! use lockstep_release as cascade;
 //!
 //! let config = cascade::load("cascade.toml".as_ref())?;
 //! let discovered = cascade::discover(&config)?;
@@ -33,13 +33,17 @@
 //! # Ok::<(), cascade::Error>(())
 //! ```
 
+#![forbid(unsafe_code)]
+#![deny(missing_docs)]
+
+use lockstep_state::{failpoint, fsx};
+
 mod config;
 pub mod demo;
 mod discover;
 pub mod emit;
 mod error;
 pub mod execute;
-mod req;
 mod status;
 pub mod tagcheck;
 
