@@ -1,7 +1,7 @@
 //! Planning a cascade from real repositories on disk (issue 4: faster than
 //! `cargo metadata --no-deps --offline` on the same workspace, measured in the same run).
 //!
-//! `cargo bench -p lockstep-engine --bench cascade_discover` generates, in a temp dir, two git
+//! `cargo bench -p lockstep-release --bench discover` generates, in a temp dir, two git
 //! repositories and a `cascade.toml`:
 //! - `platform`: a Cargo workspace of 300 member crates (`members = ["crates/*"]`, half of
 //!   them inheriting `version.workspace = true`), each depending on up to three earlier

@@ -47,6 +47,17 @@ pub mod execute;
 mod status;
 pub mod tagcheck;
 
+/// The failpoints of the cascade executor (`LOCKSTEP_FAILPOINT=<name>` makes the process SIGKILL
+/// itself there), in the order a repository reaches them.
+pub const FAILPOINTS: &[&str] = &[
+    "cascade_after_journal",
+    "cascade_after_snapshot",
+    "cascade_during_smoke",
+    "cascade_after_commit",
+    "cascade_after_repo",
+    "cascade_before_finish",
+];
+
 pub use config::{CHECKOUTS_DIR, LoadedConfig, load};
 pub use discover::{Discovered, DiscoveredRepo, Note, RepoEdge, discover};
 pub use error::Error;

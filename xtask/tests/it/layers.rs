@@ -13,8 +13,8 @@ fn layer(name: &str) -> Option<u8> {
         | "lockstep-state" => 1,
         "lockstep-registry" | "lockstep-snapshot" | "lockstep-smoke" | "lockstep-audit"
         | "lockstep-store" | "lockstep-notify" => 2,
-        "lockstep-engine" | "lockstep-upgrade" | "lockstep-release" | "lockstep-packs"
-        | "lockstep-fleet" | "lockstep-dashboard" => 3,
+        "lockstep-upgrade" | "lockstep-release" | "lockstep-packs" | "lockstep-fleet"
+        | "lockstep-dashboard" => 3,
         "xtask" => 4,
         _ => return None,
     })

@@ -842,7 +842,7 @@ fn recovered_record_names_the_step_that_was_interrupted() {
 }
 
 /// A `kill -9` while the pin file is being written atomically leaves the temp file beside it
-/// (`crates/lockstep-engine/src/fsx.rs` names it `.<file>.<pid>.tmp`); `random_kill` hits this
+/// (`lockstep_state::fsx::temp_name` names it `.<file>.<pid>.tmp`); `random_kill` hits this
 /// now and then. This reproduces that instant deterministically: a crash with the journal at
 /// `snapshotted`, plus the temp file the dead process was writing. Recovery must leave the work
 /// tree clean, since lockstep never dirties the tree it guards.
