@@ -6,6 +6,7 @@
 mod cascade;
 mod cli;
 mod commands;
+mod fail;
 mod fleet;
 mod hooks;
 mod out;

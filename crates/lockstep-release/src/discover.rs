@@ -7,10 +7,11 @@ use std::path::{Path, PathBuf};
 use lockstep_cascade::{DepKind, Ecosystem, Edge, Graph, Package, PinSpec, Repo};
 use lockstep_manifest::RepoEntry;
 use lockstep_pins::{GitRef, OwnVersion, Pin};
-use semver::Version;
+
 use serde::Serialize;
 
 use super::{Error, LoadedConfig};
+use crate::packages::{clean, parse_version};
 
 /// One repository of the cascade as found on disk.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -576,46 +577,10 @@ impl RepoReader<'_> {
     }
 }
 
-/// A path as `a/b`, without `./` and trailing separators.
-fn clean(path: &str) -> String {
-    path.replace('\\', "/")
-        .split('/')
-        .filter(|s| !s.is_empty() && *s != ".")
-        .collect::<Vec<_>>()
-        .join("/")
-}
-
-/// A package's own version as SemVer. Python versions with fewer than three components are
-/// padded (`1.2` is 1.2.0); other PEP 440 forms (`1.2rc1`, `1.2.post1`) are refused.
-fn parse_version(eco: Ecosystem, written: &str) -> Result<Version, String> {
-    let text = written.trim();
-    if let Ok(v) = Version::parse(text) {
-        return Ok(v);
-    }
-    if eco == Ecosystem::Python {
-        let parts: Vec<&str> = text.split('.').collect();
-        if (1..3).contains(&parts.len())
-            && parts
-                .iter()
-                .all(|p| !p.is_empty() && p.bytes().all(|b| b.is_ascii_digit()))
-        {
-            let mut padded = parts.join(".");
-            for _ in parts.len()..3 {
-                padded.push_str(".0");
-            }
-            if let Ok(v) = Version::parse(&padded) {
-                return Ok(v);
-            }
-        }
-    }
-    Err(format!(
-        "version `{written}` is not SemVer; expected MAJOR.MINOR.PATCH such as 1.4.0"
-    ))
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
+    use semver::Version;
 
     #[test]
     fn relative_paths_between_repositories() {

@@ -8,7 +8,9 @@ use std::path::PathBuf;
 #[non_exhaustive]
 pub enum Error {
     /// The config file could not be read.
-    #[error("cannot read cascade config {path}")]
+    #[error(
+        "cannot read cascade config {path}: {source}; pass --config FILE to name another, or run `release-cascade --demo` to see one"
+    )]
     ReadConfig {
         /// The file.
         path: PathBuf,
@@ -156,5 +158,11 @@ impl Error {
             Error::Git { .. } | Error::UnbornHead { .. } => "git",
             Error::Graph(_) => "graph",
         }
+    }
+}
+
+impl lockstep_state::Classify for Error {
+    fn kind(&self) -> &'static str {
+        Error::kind(self)
     }
 }

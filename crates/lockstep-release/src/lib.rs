@@ -44,6 +44,8 @@ mod discover;
 pub mod emit;
 mod error;
 pub mod execute;
+mod packages;
+pub mod request;
 mod status;
 pub mod tagcheck;
 
@@ -58,9 +60,12 @@ pub const FAILPOINTS: &[&str] = &[
     "cascade_before_finish",
 ];
 
+pub use lockstep_cascade::{Bump, Plan};
+
 pub use config::{CHECKOUTS_DIR, LoadedConfig, load};
 pub use discover::{Discovered, DiscoveredRepo, Note, RepoEdge, discover};
 pub use error::Error;
+pub use request::{PlanError, PlanOptions, plan, read_plan};
 pub use status::{LaggingPin, PackageStatus, STATUS_SCHEMA, StatusReport, status};
 
 /// The summaries of the commits on HEAD's first-parent line since `since` (a tag), newest

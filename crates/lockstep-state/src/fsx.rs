@@ -129,7 +129,7 @@ pub fn find_program(program: &str) -> Option<PathBuf> {
 /// Bytes available to an unprivileged user on the file system holding `path`.
 pub fn free_bytes(path: &Path) -> io::Result<u64> {
     let stat = nix::sys::statvfs::statvfs(path).map_err(io::Error::from)?;
-    Ok(u64::from(stat.blocks_available()).saturating_mul(u64::from(stat.fragment_size())))
+    Ok(stat.blocks_available().saturating_mul(stat.fragment_size()))
 }
 
 fn parent(path: &Path) -> &Path {

@@ -185,6 +185,12 @@ pub fn show(vertical: &Vertical) -> ChannelReport {
     }
 }
 
+impl lockstep_state::Classify for Error {
+    fn kind(&self) -> &'static str {
+        Error::kind(self)
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -253,6 +253,12 @@ fn exact_pin(file: &Path, text: &str, dependency: &str) -> Option<(String, Versi
     })
 }
 
+impl lockstep_state::Classify for Error {
+    fn kind(&self) -> &'static str {
+        Error::kind(self)
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -35,6 +35,37 @@ pub enum Error {
         /// Where we looked.
         registry: String,
     },
+    /// Neither a registry nor a release file says what the release is.
+    #[error(
+        "gate needs the release's metadata: pass --registry SPEC, set LOCKSTEP_REGISTRY, or pass --release FILE"
+    )]
+    NoRegistry,
+    /// The release file could not be read.
+    #[error("cannot read {path}: {source}")]
+    ReadRelease {
+        /// The file.
+        path: PathBuf,
+        /// Why.
+        source: std::io::Error,
+    },
+    /// The release file is not a valid `release.json`.
+    #[error("{} is not a valid release.json:\n{}", path.display(), Problem::located(&path.display().to_string(), problems))]
+    InvalidRelease {
+        /// The file.
+        path: PathBuf,
+        /// Every problem, located.
+        problems: Vec<Problem>,
+    },
+    /// The release file describes another version.
+    #[error("{} describes core {found}, not {version}; pass the release.json of {version}", path.display())]
+    VersionMismatch {
+        /// The file.
+        path: PathBuf,
+        /// The version it describes.
+        found: Version,
+        /// The version gated.
+        version: Version,
+    },
 }
 
 impl Error {
@@ -43,7 +74,47 @@ impl Error {
         match self {
             Error::BadGlob { .. } => "bad_glob",
             Error::UnknownRelease { .. } => "unknown_release",
+            Error::NoRegistry => "no_registry",
+            Error::ReadRelease { .. } => "io",
+            Error::InvalidRelease { .. } => "invalid_release",
+            Error::VersionMismatch { .. } => "version_mismatch",
         }
+    }
+}
+
+/// The release to gate: read from `release_file` (a `release.json`) when given, else found in
+/// the registry's `releases` (`registry` names it for messages; `None` when there is none).
+pub fn candidate(
+    version: &Version,
+    release_file: Option<&Path>,
+    releases: &[Release],
+    registry: Option<&str>,
+) -> Result<Release, Error> {
+    if let Some(path) = release_file {
+        let text = std::fs::read_to_string(path).map_err(|source| Error::ReadRelease {
+            path: path.to_path_buf(),
+            source,
+        })?;
+        let release = Release::parse_json(&text).map_err(|e| Error::InvalidRelease {
+            path: path.to_path_buf(),
+            problems: e.problems,
+        })?;
+        if release.version != *version {
+            return Err(Error::VersionMismatch {
+                path: path.to_path_buf(),
+                found: release.version,
+                version: version.clone(),
+            });
+        }
+        return Ok(release);
+    }
+    match (releases.iter().find(|r| r.version == *version), registry) {
+        (Some(r), _) => Ok(r.clone()),
+        (None, None) => Err(Error::NoRegistry),
+        (None, Some(spec)) => Err(Error::UnknownRelease {
+            version: version.clone(),
+            registry: spec.to_owned(),
+        }),
     }
 }
 
@@ -254,4 +325,10 @@ pub fn markdown(report: &GateReport) -> String {
         out.push_str(&format!("| {} | {} | {} |\n", v.name, v.verdict, reasons));
     }
     out
+}
+
+impl lockstep_state::Classify for Error {
+    fn kind(&self) -> &'static str {
+        Error::kind(self)
+    }
 }

@@ -48,8 +48,20 @@
 pub use lockstep_state::lock;
 use lockstep_state::{failpoint, fsx};
 
+/// The lower-layer types a caller of this crate names (so a command line depends on the
+/// workflow crates alone).
+pub mod reexports {
+    pub use lockstep_compat::{Policy, Reason, Status};
+    pub use lockstep_manifest::{
+        CascadeConfig, Channel, DocumentKind, Problem, Release, ReleaseIndex, VerticalManifest,
+        detect_kind,
+    };
+    pub use lockstep_state::{Classify, Severity, layout};
+}
+
 pub mod channel;
 pub mod current;
+pub mod flow;
 pub mod gate;
 mod git;
 pub mod journal;

@@ -490,3 +490,16 @@ pub fn audit_log(root: &Path) -> Result<AuditLog, Error> {
         lockstep_state::layout::state_dir(root).join(AUDIT_FILE),
     )?)
 }
+
+impl lockstep_state::Classify for Error {
+    fn kind(&self) -> &'static str {
+        Error::kind(self)
+    }
+    fn severity(&self) -> lockstep_state::Severity {
+        if self.left_inconsistent() {
+            lockstep_state::Severity::Inconsistent
+        } else {
+            lockstep_state::Severity::Input
+        }
+    }
+}

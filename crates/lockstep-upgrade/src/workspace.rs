@@ -163,3 +163,9 @@ pub fn find_manifest(start: &Path) -> Result<PathBuf, Error> {
 }
 
 pub use lockstep_state::layout::work_tree_root;
+
+impl lockstep_state::Classify for Error {
+    fn kind(&self) -> &'static str {
+        Error::kind(self)
+    }
+}

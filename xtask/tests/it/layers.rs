@@ -67,7 +67,10 @@ fn crates_depend_only_on_lower_layers() {
             };
             // The manifest formats are written in the shared vocabulary (one L0 edge).
             let vocabulary = name == "lockstep-manifest" && dep_name == "lockstep-vocab";
-            if theirs >= own && !vocabulary {
+            // The command line is glue over the workflow crates: it names lower types only
+            // through their re-exports.
+            let glue = name == "xtask" && !is_dev && theirs != 3;
+            if (theirs >= own && !vocabulary) || glue {
                 violations.push(format!("{name} (L{own}) depends on {dep_name} (L{theirs})"));
             }
         }

@@ -450,3 +450,16 @@ fn empty_report(outcome: Outcome) -> Report {
         pushed: Vec::new(),
     }
 }
+
+impl lockstep_state::Classify for ExecError {
+    fn kind(&self) -> &'static str {
+        ExecError::kind(self)
+    }
+    fn severity(&self) -> lockstep_state::Severity {
+        if self.left_inconsistent() {
+            lockstep_state::Severity::Inconsistent
+        } else {
+            lockstep_state::Severity::Input
+        }
+    }
+}

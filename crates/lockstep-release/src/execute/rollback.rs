@@ -74,10 +74,9 @@ pub(super) fn remove_crash_debris(ctx: &Ctx<'_>, name: &str, state: &RepoState) 
         .snapshot
         .as_deref()
         .and_then(|s| SnapshotId::new(s).ok())
+        && let Err(e) = lockstep_snapshot::clear_ref_lock(&state.dir, &id)
     {
-        if let Err(e) = lockstep_snapshot::clear_ref_lock(&state.dir, &id) {
-            tracing::warn!(repo = name, error = %e, "cannot remove a stale snapshot ref lock");
-        }
+        tracing::warn!(repo = name, error = %e, "cannot remove a stale snapshot ref lock");
     }
 }
 

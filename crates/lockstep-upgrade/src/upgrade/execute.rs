@@ -18,8 +18,10 @@ pub(super) fn preflight(session: &Session, plan: &Plan, options: &RunOptions) ->
         .ok()
         .and_then(|v| v.parse().ok())
         .unwrap_or(MIN_FREE_BYTES);
-    if let Ok(available) = fsx::free_bytes(session.root()) {
-        if available < needed {
+    if let Ok(available) = fsx::free_bytes(session.root())
+        && available < needed
+    {
+        {
             return Err(Error::DiskSpace {
                 root: session.root().to_path_buf(),
                 available,

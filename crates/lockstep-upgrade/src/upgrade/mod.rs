@@ -352,3 +352,16 @@ pub use report::{CommandRun, Failure, Outcome, RestoreSummary, RunOptions, Upgra
 #[allow(unused_imports)]
 use plan::*;
 use tx::*;
+
+impl lockstep_state::Classify for Error {
+    fn kind(&self) -> &'static str {
+        Error::kind(self)
+    }
+    fn severity(&self) -> lockstep_state::Severity {
+        if self.left_inconsistent() {
+            lockstep_state::Severity::Inconsistent
+        } else {
+            lockstep_state::Severity::Input
+        }
+    }
+}
