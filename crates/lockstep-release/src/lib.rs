@@ -1,15 +1,24 @@
-//! The multi-repository release cascade: loading `cascade.toml`, discovering each
-//! repository's packages and the edges between repositories, and the global status view
-//! (`release-cascade --status`).
+//! The producer side of lockstep: release a change through a DAG of repositories, upstream
+//! first, and roll everything back when any step fails.
 //!
-//! Discovery reads each repository's own manifests at its root: `Cargo.toml` (a workspace
-//! contributes every member, globs expanded, `version.workspace = true` and
-//! `dep.workspace = true` followed into the root), `package.json` (npm workspaces too) and
-//! `pyproject.toml`. A dependency whose name is a package of *another* repository is an edge,
-//! whatever its pin (a requirement, a git tag or rev, a path) and whichever ecosystems the two
-//! sides are in (Python names compared after PEP 503 normalisation);
-//! `depends_on` in the config adds edges the manifests do not show. The result converts to the
-//! planner's [`lockstep_cascade::Graph`].
+//! The workflow in reading order, one module per job:
+//!
+//! - [`load`] and [`discover`]: `cascade.toml`, then each repository's own manifests at its
+//!   root: `Cargo.toml` (a workspace contributes every member, globs expanded,
+//!   `version.workspace = true` and `dep.workspace = true` followed into the root),
+//!   `package.json` (npm workspaces too) and `pyproject.toml`. A dependency whose name is a
+//!   package of *another* repository is an edge, whatever its pin (a requirement, a git tag or
+//!   rev, a path) and whichever ecosystems the two sides are in (Python names compared after
+//!   PEP 503 normalisation); `depends_on` adds edges the manifests do not show.
+//! - [`request`]: from options (`--from`, `--bump`, `--exact-pins`) and the config to a
+//!   [`Plan`] from the pure planner (`lockstep-cascade`); saved plans are read back here.
+//! - [`execute`]: the executor (preflight, journal, waves in parallel, per-repository release
+//!   steps, rollback, push), with [`execute::resume`] and [`execute::abort`] after a crash.
+//! - [`status`]: versions, tags and lagging pins across the cascade (`--status`).
+//! - [`emit`]: a CI workflow running a saved plan one repository per job.
+//! - [`tagcheck`]: the release-tag rule (strict SemVer, equal to the package's version at the
+//!   tagged commit) and the pre-push hook that enforces it.
+//! - [`demo`]: the bundled demo DAG, built as real git repositories.
 //!
 //! # Limitations
 //!

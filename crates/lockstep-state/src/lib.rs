@@ -69,6 +69,15 @@ pub enum Severity {
 }
 
 impl Severity {
+    /// `Inconsistent` when the state was left inconsistent, else `Input` (nothing changed).
+    pub fn unless_inconsistent(inconsistent: bool) -> Severity {
+        if inconsistent {
+            Severity::Inconsistent
+        } else {
+            Severity::Input
+        }
+    }
+
     /// The exit code the command-line contract gives this severity.
     pub fn exit_code(self) -> u8 {
         match self {

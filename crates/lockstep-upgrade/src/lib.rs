@@ -1,30 +1,35 @@
-//! The lockstep workflows other tools embed.
+//! The consumer side of lockstep: a vertical pulls a new core.
 //!
-//! Each workflow is a module with its own error type: [`gate`] (the CI release gate across
-//! verticals), [`update`] (which newer releases a vertical's channel sees, with verdicts), over
-//! shared mechanisms: [`workspace`] (finding a vertical, its work tree and registry),
-//! [`current`] (which core version a vertical is on) and [`registry`] (loading releases).
+//! One module per command, each with its own error type, all implementing
+//! `lockstep_state::Classify` so a caller maps them to exit codes or HTTP statuses in one place:
 //!
-//! The engine composes the adapters (`lockstep-registry`, and for later workflows the
-//! snapshot, smoke and audit crates) with the pure planners (`lockstep-compat`). It knows
-//! nothing of terminals: rendering and exit codes belong to the command line.
+//! - [`flow`]: the front door: find the vertical and its registry, detect the current version,
+//!   load releases, plan ([`flow::inputs`], [`flow::plan`], [`flow::status`]).
+//! - [`update`]: which newer releases a vertical's channel sees, with verdicts (pure).
+//! - [`gate`]: the CI release gate across verticals, and which release it gates.
+//! - [`upgrade`]: the plan ([`upgrade::plan`]) and the transaction ([`upgrade::execute`]):
+//!   journal → snapshot → apply → smoke tests → commit, or a verified rollback.
+//! - [`txn`]: the [`txn::Session`] every mutating command holds: the lock, crash recovery from
+//!   the [`journal`], `rollback`, `history`, the audit log.
+//! - [`channel`]: switching a manifest's update channel, format-preserving.
+//! - [`workspace`], [`current`], [`registry`]: finding a vertical, telling which core it is on,
+//!   loading releases.
 //!
-//! The upgrade transaction lives in [`upgrade`] (plan and execute) over [`txn`] (the
-//! [`txn::Session`] every mutating command holds: [`lock`], [`journal`], crash recovery,
-//! `rollback`). Setting `LOCKSTEP_FAILPOINT` to one of [`FAILPOINTS`] makes the process kill
-//! itself with SIGKILL at that step, for crash tests.
+//! The crate composes the adapters (registry, snapshot, smoke, audit) with the pure planners
+//! (`lockstep-compat`, `lockstep-pins`). It knows nothing of terminals. Setting
+//! `LOCKSTEP_FAILPOINT` to one of [`FAILPOINTS`] makes the process kill itself with SIGKILL at
+//! that step, for crash tests.
 //!
 //! # Limitations
 //!
-//! - A repository whose packages land in different cascade waves gets one release commit per
-//!   wave, not one in all.
+//! - Checkout mode upgrades to the tag `v<version>` only; other tag conventions need pin mode.
+//! - One vertical per call: fleets go through the gate, or a loop of calls.
 //!
 //! ## Examples
 //!
 //! ```
 //! use lockstep_upgrade::update;
-//! use lockstep_compat::Policy;
-//! use lockstep_manifest::{ReleaseIndex, VerticalManifest};
+//! use lockstep_upgrade::reexports::{Policy, ReleaseIndex, VerticalManifest};
 //!
 //! let index = ReleaseIndex::parse(r#"{"schema": 1, "releases": [
 //!   {"version": "1.1.0", "channel": "stable", "contracts_version": "1.0.0"},

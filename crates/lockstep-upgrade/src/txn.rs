@@ -496,10 +496,6 @@ impl lockstep_state::Classify for Error {
         Error::kind(self)
     }
     fn severity(&self) -> lockstep_state::Severity {
-        if self.left_inconsistent() {
-            lockstep_state::Severity::Inconsistent
-        } else {
-            lockstep_state::Severity::Input
-        }
+        lockstep_state::Severity::unless_inconsistent(self.left_inconsistent())
     }
 }

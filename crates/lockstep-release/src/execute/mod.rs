@@ -196,6 +196,17 @@ struct Ctx<'a> {
 }
 
 impl Ctx<'_> {
+    /// The plan the journal holds.
+    fn plan(&self) -> Result<Plan, ExecError> {
+        self.journal
+            .lock()
+            .map(|j| j.plan.clone())
+            .map_err(|_| ExecError::State {
+                path: CascadeJournal::path(&self.state_dir),
+                message: "the journal's lock was poisoned by a panicking thread".to_owned(),
+            })
+    }
+
     fn update(&self, repo: &str, f: impl FnOnce(&mut RepoState)) -> Result<(), ExecError> {
         let mut j = self
             .journal
@@ -279,6 +290,8 @@ pub fn execute(
     options: &Options,
     progress: Progress<'_>,
 ) -> Result<Report, ExecError> {
+    let _span = tracing::info_span!("cascade.execute", digest = %plan.digest, jobs = options.jobs)
+        .entered();
     let state_dir = state_dir(discovered);
     let _lock = Lock::acquire(&state_dir, "release-cascade")?;
     if let Some(j) = CascadeJournal::load(&state_dir)? {
@@ -344,19 +357,18 @@ pub fn execute(
     run_waves(&ctx, discovered, plan)
 }
 
-/// Continues an interrupted cascade: released repositories are kept, a half-released one is
-/// restored and released again, the rest run as usual.
-pub fn resume(
+/// The lock and the context of an interrupted cascade, `None` when no journal waits.
+fn interrupted<'a>(
     discovered: &Discovered,
-    options: &Options,
-    progress: Progress<'_>,
-) -> Result<Report, ExecError> {
+    options: &'a Options,
+    progress: Progress<'a>,
+    what: &str,
+) -> Result<Option<(Ctx<'a>, Lock)>, ExecError> {
     let state_dir = state_dir(discovered);
-    let _lock = Lock::acquire(&state_dir, "release-cascade --resume")?;
+    let lock = Lock::acquire(&state_dir, &format!("release-cascade {what}"))?;
     let Some(journal) = CascadeJournal::load(&state_dir)? else {
-        return Ok(empty_report(Outcome::NothingToDo));
+        return Ok(None);
     };
-    let plan = journal.plan.clone();
     let audit = AuditLog::open(state_dir.join(lockstep_state::layout::AUDIT_FILE))?;
     let ctx = Ctx {
         state_dir,
@@ -365,6 +377,20 @@ pub fn resume(
         options,
         progress,
     };
+    Ok(Some((ctx, lock)))
+}
+
+/// Continues an interrupted cascade: released repositories are kept, a half-released one is
+/// restored and released again, the rest run as usual.
+pub fn resume(
+    discovered: &Discovered,
+    options: &Options,
+    progress: Progress<'_>,
+) -> Result<Report, ExecError> {
+    let Some((ctx, _lock)) = interrupted(discovered, options, progress, "--resume")? else {
+        return Ok(empty_report(Outcome::NothingToDo));
+    };
+    let plan = ctx.plan()?;
     // Undo whatever a crash left half done, so each repository still gets exactly one release commit.
     let half: Vec<(String, RepoState)> = ctx
         .journal
@@ -406,20 +432,10 @@ pub fn abort(
     options: &Options,
     progress: Progress<'_>,
 ) -> Result<Report, ExecError> {
-    let state_dir = state_dir(discovered);
-    let _lock = Lock::acquire(&state_dir, "release-cascade --abort")?;
-    let Some(journal) = CascadeJournal::load(&state_dir)? else {
+    let Some((ctx, _lock)) = interrupted(discovered, options, progress, "--abort")? else {
         return Ok(empty_report(Outcome::NothingToDo));
     };
-    let digest = journal.plan.digest.clone();
-    let audit = AuditLog::open(state_dir.join(lockstep_state::layout::AUDIT_FILE))?;
-    let ctx = Ctx {
-        state_dir,
-        journal: Mutex::new(journal),
-        audit,
-        options,
-        progress,
-    };
+    let digest = ctx.plan()?.digest;
     let problems = roll_back_all(&ctx);
     if !problems.is_empty() {
         return Err(ExecError::RestoreFailed {
@@ -456,10 +472,6 @@ impl lockstep_state::Classify for ExecError {
         ExecError::kind(self)
     }
     fn severity(&self) -> lockstep_state::Severity {
-        if self.left_inconsistent() {
-            lockstep_state::Severity::Inconsistent
-        } else {
-            lockstep_state::Severity::Input
-        }
+        lockstep_state::Severity::unless_inconsistent(self.left_inconsistent())
     }
 }

@@ -4,6 +4,7 @@
 use super::*;
 
 pub(super) fn undo_repo(ctx: &Ctx<'_>, name: &str, state: &RepoState) -> Result<(), String> {
+    let _span = tracing::info_span!("cascade.undo", repo = name, status = ?state.status).entered();
     if let Some(raw) = state.pgid.and_then(lockstep_smoke::Pgid::new) {
         let _ = lockstep_smoke::kill_group(raw, Duration::from_secs(10));
     }

@@ -17,12 +17,16 @@ impl Work<'_> {
         f: impl FnOnce(&mut Self) -> Result<T, Failure>,
     ) -> Result<T, Failure> {
         let t = Instant::now();
+        let span = tracing::debug_span!("cascade.step", repo = self.name, step);
+        let _entered = span.enter();
         (self.ctx.progress)(self.name, step);
         let r = f(self);
-        self.run.steps.push(StepTime {
-            step,
-            ms: ms(t.elapsed()),
-        });
+        let took = ms(t.elapsed());
+        match &r {
+            Ok(_) => tracing::debug!(ms = took, "step done"),
+            Err(failure) => tracing::debug!(ms = took, message = %failure.message, "step failed"),
+        }
+        self.run.steps.push(StepTime { step, ms: took });
         r
     }
 
@@ -78,6 +82,8 @@ pub(super) fn release_repo(
     steps: &[&Step],
 ) -> RepoResult {
     let started = Instant::now();
+    let _span =
+        tracing::info_span!("cascade.repo", repo = name, wave, packages = steps.len()).entered();
     let dir = discovered
         .repo(name)
         .map(|r| r.dir.clone())

@@ -12,6 +12,8 @@ pub(super) fn run_waves(
     let mut runs: BTreeMap<String, RepoRun> = BTreeMap::new();
     let mut failure: Option<Failure> = None;
     'waves: for (w, wave) in groups(plan).into_iter().enumerate() {
+        let _span = tracing::info_span!("cascade.wave", wave = w, repos = wave.len()).entered();
+        tracing::debug!(repos = ?wave.iter().map(|(n, _)| n.as_str()).collect::<Vec<_>>(), "wave starts");
         let todo: Vec<(String, Vec<&Step>)> = wave
             .into_iter()
             .filter(|(name, _)| ctx.state(name).is_some())
