@@ -506,6 +506,57 @@ pub fn plan(graph: &Graph, request: &Request) -> Result<Plan, Error> {
         }
     }
 
+    // A dev-dependency requirement that no longer admits a released version must still be
+    // rewritten (Cargo resolves a workspace's dev path dependencies too): such a dependent is
+    // edited, not released, in a wave after its released upstreams.
+    let mut dev_edited: BTreeMap<usize, Vec<String>> = BTreeMap::new();
+    for &u in &order {
+        let Some((to, _)) = planner.settled[u].clone() else {
+            continue;
+        };
+        for a in graph.downstream.of(u) {
+            let d = a.other;
+            if a.orders || decision[d] != Decision::Out {
+                continue;
+            }
+            let edge = &graph.edges[a.edge];
+            let PinSpec::Requirement(text) = &edge.pin else {
+                continue;
+            };
+            let dependent = &graph.packages[d];
+            if let Ok(req) = Requirement::parse(text, dependent.ecosystem)
+                && !req.admits(&to)
+            {
+                dev_edited.entry(d).or_default().push(format!(
+                    "dev-dependency requirement {text} on {} does not admit {to}",
+                    graph.packages[u].name
+                ));
+            }
+        }
+    }
+    let mut edited_reason: BTreeMap<usize, String> = BTreeMap::new();
+    for (d, reasons) in dev_edited {
+        let w = graph
+            .upstream
+            .of(d)
+            .iter()
+            .filter(|a| decision[a.other] == Decision::Released)
+            .map(|a| planner.wave[a.other] + 1)
+            .max()
+            .unwrap_or(0);
+        planner.wave[d] = w;
+        decision[d] = Decision::Edited;
+        not_released.retain(|x| x.package != graph.packages[d].name);
+        edited_reason.insert(
+            d,
+            format!(
+                "{}: rewritten so the workspace still resolves; not released",
+                reasons.join("; ")
+            ),
+        );
+        order.push(d);
+    }
+
     // The steps, wave by wave, with every decision known (so dev pins on later waves are
     // noted as before).
     let wave_count = order
@@ -531,7 +582,7 @@ pub fn plan(graph: &Graph, request: &Request) -> Result<Plan, Error> {
         for &p in &members {
             let (mut step, _) = planner.step(p)?;
             if decision[p] == Decision::Edited {
-                let why = "publish = false and nothing pins it by git tag or revision: its pins are rewritten in the release commit, its version stays".to_owned();
+                let why = edited_reason.get(&p).cloned().unwrap_or_else(|| "publish = false and nothing pins it by git tag or revision: its pins are rewritten in the release commit, its version stays".to_owned());
                 edited_only.push(EditedOnly {
                     package: step.package.clone(),
                     repo: step.repo.clone(),
@@ -554,9 +605,9 @@ pub fn plan(graph: &Graph, request: &Request) -> Result<Plan, Error> {
     let mut notes = planner.notes;
 
     // Dev dependents that are not released keep their pins: say so.
-    for &u in &order {
+    for &u in order.iter().filter(|&&u| decision[u] == Decision::Released) {
         for a in graph.downstream.of(u) {
-            if !a.orders && !planner.in_plan[a.other] {
+            if !a.orders && decision[a.other] == Decision::Out {
                 let edge = &graph.edges[a.edge];
                 notes.push(format!(
                     "{} is not released: it only dev-depends on {} (pin `{}` stays)",
