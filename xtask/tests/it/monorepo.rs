@@ -479,3 +479,33 @@ fn only_refuses_a_repository_whose_upstream_is_not_released_yet() {
     }
     assert_eq!(m.git("down", &["tag", "--points-at", "HEAD"]), "v0.3.1");
 }
+
+#[test]
+fn tag_check_follows_the_repository_convention() {
+    let m = Mono::new();
+    let check = |repo: &str, tag: &str| {
+        let out = m
+            .command(env!("CARGO_BIN_EXE_lockstep"))
+            .args(["tag-check", "--repo"])
+            .arg(m.dir().join(repo))
+            .arg(tag)
+            .output()
+            .unwrap();
+        (
+            out.status.code(),
+            String::from_utf8_lossy(&out.stdout).into_owned(),
+        )
+    };
+    // Bare X.Y.Z for the top-level crate beside NAME-X.Y.Z for the member; one shared vX.Y.Z
+    // for a virtual workspace whose members share the version; NAME-vX.Y.Z per member.
+    for (repo, tag) in [
+        ("mixed", "1.40.0"),
+        ("mixed", "toplevel-macros-2.4.0"),
+        ("shared", "v1.4.0"),
+        ("ws", "hash-v0.4.0"),
+        ("ws", "odb-v0.7.0"),
+    ] {
+        let (code, out) = check(repo, tag);
+        assert_eq!(code, Some(0), "{repo} {tag}: {out}");
+    }
+}
