@@ -71,12 +71,7 @@ pub fn preflight(
             ));
         }
         for step in &steps {
-            if step.release
-                && semver::Version::parse(step.tag.rsplit_once('v').map_or("", |(_, v)| v))
-                    .ok()
-                    .as_ref()
-                    != Some(&step.to)
-            {
+            if step.release && !step.tag.ends_with(&step.to.to_string()) {
                 problems.push(format!(
                     "{repo_name}: tag {} does not end in the package version {}",
                     step.tag, step.to
