@@ -69,7 +69,6 @@ impl InstalledPack {
 
 /// One stored test run.
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
-#[non_exhaustive]
 pub struct TestRunRow {
     /// The pack.
     pub pack: String,
