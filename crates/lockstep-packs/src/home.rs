@@ -99,6 +99,12 @@ impl Home {
         self.dir.join(layout::PACK_JOURNAL_FILE)
     }
 
+    /// HTTP settings for indexes and archives from the process environment (proxies,
+    /// `GITHUB_TOKEN`), caching index responses in `HOME/cache`.
+    pub fn registry_options_from_env(&self) -> lockstep_registry::Options {
+        lockstep_registry::Options::from_env().with_cache_dir(self.dir.join("cache"))
+    }
+
     pub(crate) fn journal(&self) -> JournalFile {
         JournalFile::new(self.journal_path(), JOURNAL_SCHEMA)
     }

@@ -201,7 +201,21 @@ impl DependencyProvider for Provider<'_, '_> {
             Pkg::Pack(name) => {
                 let needs = (self.needs.borrow_mut())(name, version)?;
                 for (dep, req) in &needs.requires {
-                    deps.push((Pkg::Pack(dep.clone()), self.requirement_set(dep, req)));
+                    let set = self.requirement_set(dep, req);
+                    if set.is_empty() {
+                        // Say which requirement and what is offered, not an empty set.
+                        let offered: Vec<String> = self
+                            .versions(&Pkg::Pack(dep.clone()))
+                            .iter()
+                            .map(ToString::to_string)
+                            .collect();
+                        return Ok(Dependencies::Unavailable(format!(
+                            ": it requires {dep} {}, which no offered version matches (offered: {})",
+                            req.as_str(),
+                            offered.join(", ")
+                        )));
+                    }
+                    deps.push((Pkg::Pack(dep.clone()), set));
                 }
                 if self.problem.core.is_some() {
                     deps.push((Pkg::Core, core_set(&needs.core)));

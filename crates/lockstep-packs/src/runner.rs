@@ -210,7 +210,8 @@ pub(crate) fn run_tests(
             "[lockstep] timed out after {}s; the process group was killed",
             tests.timeout
         )),
-        other => notes.push(format!("[lockstep] tests {other}")),
+        Outcome::Errored(cause) => notes.push(format!("[lockstep] tests {cause}")),
+        _ => {}
     }
     Ok(TestResult {
         status,

@@ -87,7 +87,7 @@ impl Source {
         }
         let path = cwd.join(t);
         if path.is_dir() {
-            return Ok(Source::Dir(path));
+            return Ok(Source::Dir(path.canonicalize().unwrap_or(path)));
         }
         if t.contains('/') || t.starts_with('.') {
             return Err(bad("no such directory"));
@@ -157,6 +157,8 @@ pub(crate) fn fetch(
             if !dir.join(PACK_FILE_NAME).is_file() {
                 return Err(fail(format!("{} has no {PACK_FILE_NAME}", dir.display())));
             }
+            // Validate before copying: a hostile pack costs nothing.
+            read_manifest(dir)?;
             copy_tree(dir, dest)?;
             dir.display().to_string()
         }
@@ -184,7 +186,14 @@ pub(crate) fn fetch(
             return Err(fail(format!("{name} must be looked up in an index first")));
         }
     };
-    let (manifest, manifest_text) = read_manifest(dest)?;
+    let (manifest, manifest_text) = read_manifest(dest).map_err(|e| match e {
+        // Name the file as the user knows it, not its staging copy.
+        Error::InvalidManifest { problems, .. } => Error::InvalidManifest {
+            path: PathBuf::from(format!("{shown}/{PACK_FILE_NAME}")),
+            problems,
+        },
+        other => other,
+    })?;
     Ok(Fetched {
         dir: dest.to_path_buf(),
         manifest,
@@ -281,7 +290,10 @@ mod tests {
         std::fs::create_dir(dir.path().join("local")).unwrap();
         let cwd = dir.path();
         let p = |t: &str| Source::parse(t, cwd);
-        assert_eq!(p("local").unwrap(), Source::Dir(cwd.join("local")));
+        assert_eq!(
+            p("local").unwrap(),
+            Source::Dir(cwd.join("local").canonicalize().unwrap())
+        );
         assert_eq!(
             p("file:///r/a@feature/x").unwrap(),
             Source::Git {

@@ -191,7 +191,11 @@ pub(crate) fn move_back(home: &Home, txid: &str, moves: &[Move]) -> Result<(), E
 /// Removes a transaction's staging and trash directories.
 pub(crate) fn clean(home: &Home, txid: &str) -> Result<(), Error> {
     remove_tree(&home.trash_dir(txid))?;
-    remove_tree(&home.staging_dir(txid))
+    remove_tree(&home.staging_dir(txid))?;
+    // The roots go when empty; another transaction cannot be in flight (the lock is held).
+    let _ = std::fs::remove_dir(home.trash_root());
+    let _ = std::fs::remove_dir(home.staging_root());
+    Ok(())
 }
 
 /// Appends the journal's audit records that the log does not hold yet (by `txid` detail).

@@ -8,4 +8,5 @@ mod fleet;
 mod hooks;
 mod layers;
 mod monorepo;
+mod pack;
 mod upgrade;
