@@ -420,7 +420,7 @@ impl Tx<'_> {
                 self.journal.save(home)?;
                 let env = runner::pack_env(&f.manifest, &f.dir, home.dir());
                 let journal = &mut self.journal;
-                let r = runner::run_tests(&f.manifest, &f.dir, &env, |pgid| {
+                runner::run_tests(&f.manifest, &f.dir, &env, |pgid| {
                     journal.pgid = pgid.map(|g| g.as_raw());
                     if let Err(e) = journal.save(home) {
                         tracing::warn!(error = %e, "cannot record the test process group");
@@ -428,8 +428,7 @@ impl Tx<'_> {
                     if pgid.is_some() {
                         failpoint::hit("pack_testing");
                     }
-                })?;
-                r
+                })?
             };
             self.store.insert_test_run(&result.row(
                 name,

@@ -40,6 +40,7 @@ impl fmt::Display for Pkg {
 }
 
 type Set = Ranges<Version>;
+type NeedsFn<'n> = dyn FnMut(&str, &Version) -> Result<Needs, Error> + 'n;
 
 /// What to resolve.
 #[derive(Debug, Default)]
@@ -96,7 +97,7 @@ struct Provider<'a, 'n> {
     problem: &'a Problem,
     /// Newest first.
     candidates: HashMap<String, Vec<Version>>,
-    needs: RefCell<&'n mut dyn FnMut(&str, &Version) -> Result<Needs, Error>>,
+    needs: RefCell<&'n mut NeedsFn<'n>>,
 }
 
 impl Provider<'_, '_> {
@@ -231,6 +232,9 @@ mod tests {
     use super::*;
     use lockstep_vocab::Ecosystem;
 
+    /// (name, version, requires, max core)
+    type Entry<'a> = (&'a str, &'a str, &'a [(&'a str, &'a str)], Option<&'a str>);
+
     fn req(s: &str) -> Requirement {
         Requirement::parse(s, Ecosystem::Cargo).unwrap()
     }
@@ -241,7 +245,7 @@ mod tests {
 
     /// name → [(version, requires, max core)]
     fn check(
-        catalogue: &[(&str, &str, &[(&str, &str)], Option<&str>)],
+        catalogue: &[Entry],
         requested: &[(&str, &str)],
         held: &[(&str, &str)],
         core: Option<&str>,
@@ -293,7 +297,7 @@ mod tests {
 
     #[test]
     fn newest_versions_that_fit_everything() {
-        let cat: &[(&str, &str, &[(&str, &str)], Option<&str>)] = &[
+        let cat: &[Entry] = &[
             ("app", "1.0.0", &[("base", "^1.1")], None),
             ("app", "2.0.0", &[("base", "^2")], Some("1.x.x")),
             ("base", "1.0.0", &[], None),
@@ -321,7 +325,7 @@ mod tests {
 
     #[test]
     fn conflicts_are_explained() {
-        let cat: &[(&str, &str, &[(&str, &str)], Option<&str>)] = &[
+        let cat: &[Entry] = &[
             ("a", "1.0.0", &[("c", "^1")], None),
             ("b", "1.0.0", &[("c", "^2")], None),
             ("c", "1.0.0", &[], None),

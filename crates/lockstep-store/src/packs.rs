@@ -294,7 +294,7 @@ mod tests {
             "tx1",
         );
         assert!(!s.pack_transaction_committed("tx1").unwrap());
-        s.commit_pack_transaction("tx1", "install", "cmd", "t", &[p.clone()], &[])
+        s.commit_pack_transaction("tx1", "install", "cmd", "t", std::slice::from_ref(&p), &[])
             .unwrap();
         assert!(s.pack_transaction_committed("tx1").unwrap());
         assert_eq!(s.installed_packs().unwrap(), vec![p]);
