@@ -218,3 +218,31 @@ impl Classify for Error {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_service_can_tell_bad_input_from_refusals() {
+        let refused = Error::RequiredBy {
+            name: "base".into(),
+            by: vec!["app".into(), "web".into()],
+        };
+        assert_eq!(refused.severity(), Severity::Refused);
+        assert_eq!(refused.kind(), "required_by_others");
+        assert_eq!(
+            refused.to_string(),
+            "base is required by app, web; remove them first"
+        );
+        let bad = Error::BadVersion { text: "one".into() };
+        assert_eq!(
+            (bad.severity(), bad.severity().exit_code()),
+            (Severity::Input, 2)
+        );
+        let conflict = Error::Conflict {
+            explanation: String::new(),
+        };
+        assert_eq!(conflict.severity().exit_code(), 1);
+    }
+}
