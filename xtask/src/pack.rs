@@ -172,7 +172,17 @@ impl PackArgs {
         match self.action {
             PackAction::Install { sources, flags } => install(&home, cwd, sources, flags, out),
             PackAction::Register { path, flags } => {
-                install(&home, cwd, vec![path.display().to_string()], flags, out)
+                if !cwd.join(&path).is_dir() {
+                    return Err(Failure::input(
+                        "bad_source",
+                        format!(
+                            "{} is not a directory; register takes a pack's directory (use `install` for git URLs and index names)",
+                            path.display()
+                        ),
+                    ));
+                }
+                let path = cwd.join(&path).display().to_string();
+                install(&home, cwd, vec![path], flags, out)
             }
             PackAction::Remove { name, yes } => {
                 confirm(&format!("Remove {name}?"), yes)?;

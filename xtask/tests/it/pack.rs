@@ -406,6 +406,11 @@ fn bad_input_and_refusals_change_nothing() {
         (vec!["remove", "base"], 1, "base is required by app"),
         (vec!["remove", "passing"], 2, "passing is not installed"),
         (
+            vec!["register", "nosuch"],
+            2,
+            "register takes a pack's directory",
+        ),
+        (
             vec!["install", "--core-version", "one", "passing"],
             2,
             "`one` is not a SemVer version",
@@ -653,13 +658,18 @@ fn random_kill() {
     template.ok(&["install", "base@=1.0.0"], 0);
     let old = vec!["base@1.0.0".to_owned()];
     let new = vec!["app@1.0.0".to_owned(), "base@1.0.0".to_owned()];
+    // Kill instants spread over one whole install, measured here.
+    let probe = copy(&template);
+    let start = Instant::now();
+    probe.ok(&["install", "base@=1.0.0", "app", "--force"], 0);
+    let span = start.elapsed().as_micros() as u64 + 1;
     let mut state = seed;
     let (mut olds, mut news) = (0, 0);
     for i in 0..runs {
         state = state
             .wrapping_mul(6364136223846793005)
             .wrapping_add(1442695040888963407);
-        let delay = Duration::from_micros((state >> 33) % 150_000);
+        let delay = Duration::from_micros((state >> 33) % span);
         let fx = copy(&template);
         let mut child = fx
             .cmd(&["install", "base@=1.0.0", "app", "--force"], &[])
@@ -683,5 +693,5 @@ fn random_kill() {
         }
         fx.no_debris();
     }
-    eprintln!("random_kill: {runs} runs, {olds} old, {news} new (seed {seed})");
+    eprintln!("random_kill: {runs} runs over {span} µs, {olds} old, {news} new (seed {seed})");
 }
