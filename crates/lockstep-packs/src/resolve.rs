@@ -25,6 +25,8 @@ use crate::index::Needs;
 #[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub(crate) enum Pkg {
     Request,
+    /// The installed packs that stay as they are.
+    Installed,
     Core,
     Pack(String),
 }
@@ -33,6 +35,7 @@ impl fmt::Display for Pkg {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
             Pkg::Request => f.write_str("the request"),
+            Pkg::Installed => f.write_str("the installed packs"),
             Pkg::Core => f.write_str("core"),
             Pkg::Pack(n) => f.write_str(n),
         }
@@ -83,8 +86,18 @@ pub fn resolve(
             .collect()),
         Err(PubGrubError::NoSolution(mut tree)) => {
             tree.collapse_no_versions();
-            let explanation =
-                DefaultStringReporter::report(&tree).replace("the request 0.0.0", "the request");
+            // The two pseudo-packages have no real version: say what they are instead.
+            let explanation = DefaultStringReporter::report(&tree)
+                .replace(
+                    "the request depends on the installed packs 0.0.0",
+                    "the request keeps the installed packs",
+                )
+                .replace(
+                    "the installed packs 0.0.0 depends on",
+                    "the installed packs depend on",
+                )
+                .replace("the installed packs 0.0.0", "the installed packs")
+                .replace("the request 0.0.0", "the request");
             Err(Error::Conflict { explanation })
         }
         Err(PubGrubError::ErrorRetrievingDependencies { source, .. }) => Err(source),
@@ -168,7 +181,9 @@ impl DependencyProvider for Provider<'_, '_> {
 
     fn choose_version(&self, package: &Pkg, range: &Set) -> Result<Option<Version>, Error> {
         Ok(match package {
-            Pkg::Request => Some(Version::new(0, 0, 0)).filter(|v| range.contains(v)),
+            Pkg::Request | Pkg::Installed => {
+                Some(Version::new(0, 0, 0)).filter(|v| range.contains(v))
+            }
             Pkg::Core => self.problem.core.clone().filter(|v| range.contains(v)),
             Pkg::Pack(_) => self
                 .versions(package)
@@ -189,13 +204,18 @@ impl DependencyProvider for Provider<'_, '_> {
                 for (name, req) in &self.problem.requested {
                     deps.push((Pkg::Pack(name.clone()), self.requirement_set(name, req)));
                 }
+                if !self.problem.held.is_empty() {
+                    deps.push((Pkg::Installed, Set::singleton(Version::new(0, 0, 0))));
+                }
+                if let Some(core) = &self.problem.core {
+                    deps.push((Pkg::Core, Set::singleton(core.clone())));
+                }
+            }
+            Pkg::Installed => {
                 for (name, v) in &self.problem.held {
                     if !self.problem.requested.iter().any(|(n, _)| n == name) {
                         deps.push((Pkg::Pack(name.clone()), Set::singleton(v.clone())));
                     }
-                }
-                if let Some(core) = &self.problem.core {
-                    deps.push((Pkg::Core, Set::singleton(core.clone())));
                 }
             }
             Pkg::Core => {}
@@ -315,7 +335,10 @@ mod tests {
         );
         // An installed base 1.0.0 is held: app 1 needs ^1.1, app 2 needs ^2.
         let err = check(cat, &[("app", "*")], &[("base", "1.0.0")], None).unwrap_err();
-        assert!(err.contains("base"), "{err}");
+        assert!(
+            err.contains("the installed packs depend on base 1.0.0"),
+            "{err}"
+        );
         // Unknown core: core ranges are not checked.
         assert_eq!(
             check(cat, &[("app", "^2")], &[], None).unwrap(),

@@ -428,7 +428,29 @@ fn bad_input_and_refusals_change_nothing() {
     assert_eq!(fx.installed(), before);
     assert_eq!(fx.runs().len(), runs, "no test ran");
     fx.no_debris();
-    // The index's version conflict: an installed base 1.1.0 is held; app needs ^1: fine.
+    // Conflicting versions: legacy needs base =1.0.0, modern >=1.1; each alone is fine.
+    fx.ok(&["remove", "app"], 0);
+    let run = fx.ok(&["install", "legacy"], 1);
+    assert!(
+        run.stderr
+            .contains("the installed packs depend on base 1.1.0"),
+        "{}",
+        run.stderr
+    );
+    fx.ok(&["remove", "base"], 0);
+    let run = fx.ok(&["install", "legacy", "modern"], 1);
+    assert!(
+        run.stderr.contains("legacy")
+            && run.stderr.contains("modern")
+            && run.stderr.contains("base"),
+        "{}",
+        run.stderr
+    );
+    assert_eq!(fx.installed(), Vec::<String>::new());
+    fx.ok(&["install", "modern"], 0);
+    assert_eq!(fx.installed(), ["base@1.1.0", "modern@1.0.0"]);
+    fx.ok(&["remove", "modern"], 0);
+    fx.ok(&["install", "app"], 0);
     fx.ok(&["remove", "app", "--yes"], 0);
     fx.ok(&["remove", "base", "--yes"], 0);
     assert_eq!(fx.installed(), Vec::<String>::new());
