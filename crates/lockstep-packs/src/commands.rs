@@ -331,7 +331,7 @@ pub struct SearchResult {
     /// One line.
     pub description: String,
     /// Whether it works with the installed core; `None` when its range is not known without
-    /// fetching it (a git or archive source whose index entry gives no `core`).
+    /// downloading it (an archive whose index entry gives no `core`).
     pub compatible: Option<bool>,
     /// The installed version of this pack, if any.
     pub installed: Option<String>,
@@ -398,16 +398,31 @@ pub fn search_index(
         .collect()
 }
 
-/// An entry's core range: from the index, else from a local directory's `pack.yaml`.
+/// An entry's core range: from the index, else from its `pack.yaml` (a local directory is
+/// read in place, a git source is cloned into a temp directory); `None` for archives.
 fn core_range(e: &crate::index::IndexEntry) -> Option<lockstep_manifest::PackCore> {
     if let Some(n) = &e.needs {
         return Some(n.core.clone());
     }
-    let dir = std::path::Path::new(&e.source);
-    if dir.is_absolute() && dir.is_dir() {
-        return crate::source::read_manifest(dir).ok().map(|(m, _)| m.core);
+    match crate::Source::from_index(&e.source).ok()? {
+        crate::Source::Dir(dir) => crate::source::read_manifest(&dir).ok().map(|(m, _)| m.core),
+        crate::Source::Git { url, reference } => {
+            let tmp = std::env::temp_dir().join(format!(
+                "lockstep-search-{}-{}-{}",
+                std::process::id(),
+                e.name,
+                e.version
+            ));
+            let _ = std::fs::remove_dir_all(&tmp);
+            let core = lockstep_snapshot::clone_at(&url, reference.as_deref(), &tmp)
+                .ok()
+                .and_then(|_| crate::source::read_manifest(&tmp).ok())
+                .map(|(m, _)| m.core);
+            let _ = std::fs::remove_dir_all(&tmp);
+            core
+        }
+        _ => None,
     }
-    None
 }
 
 /// What to test.

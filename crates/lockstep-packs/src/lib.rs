@@ -28,8 +28,11 @@
 //!   a newer version of an installed one is a conflict, not an upgrade of both.
 //! - A pack's tests run in its staged directory, before its dependencies are activated; they
 //!   find the home in `LOCKSTEP_HOME` and themselves in `LOCKSTEP_PACK_DIR`.
-//! - `search` knows whether a version suits the installed core when the index entry gives its
-//!   `core` range or its source is a local directory; otherwise `compatible` is `None`.
+//! - `search` learns a version's core range from the index entry, a local directory, or a clone
+//!   of a git source (one per matching entry); for an archive without `core` in its index
+//!   entry, `compatible` is `None`.
+//! - `core.contracts_major` is recorded but not checked: the home knows the core's version,
+//!   not its contracts.
 //!
 //! ## Examples
 //!

@@ -231,7 +231,7 @@ impl DependencyProvider for Provider<'_, '_> {
                             .map(ToString::to_string)
                             .collect();
                         return Ok(Dependencies::Unavailable(format!(
-                            ": it requires {dep} {}, which no offered version matches (offered: {})",
+                            "(it requires {dep} {}, which no offered version matches; offered: {})",
                             req.as_str(),
                             offered.join(", ")
                         )));
