@@ -522,22 +522,39 @@ fn confirm(question: &str, yes: bool) -> Result<(), Failure> {
     }
 }
 
-/// `recover --home DIR`: finishes or undoes an interrupted pack transaction.
+/// `recover --home DIR`: finishes or undoes an interrupted pack transaction, then lets the
+/// fleet workflow clean what a crash left in the same home (dead lab runs, pending audit
+/// records).
 pub fn recover_home(home: &Path, out: &Out) -> Result<u8, Failure> {
     let recovered = lockstep_packs::recover(&Home::new(home)).map_err(failure)?;
+    let fleet = lockstep_fleet::recover(&lockstep_fleet::Home::new(home, None))
+        .map_err(crate::fail::fail)?;
     if out.json {
         out.print_json(&serde_json::json!({
             "schema": "lockstep.recover/v1",
             "recovered": recovered,
+            "fleet": fleet,
         }));
-    } else {
-        match recovered {
-            None => out.print("nothing to recover: no interrupted pack transaction\n"),
-            Some(r) => out.print(&format!(
-                "recovered pack transaction {} ({:?} at {:?}): {}\n",
-                r.txid, r.kind, r.step, r.action
-            )),
-        }
+        return Ok(0);
+    }
+    match recovered {
+        None => out.print("nothing to recover: no interrupted pack transaction\n"),
+        Some(r) => out.print(&format!(
+            "recovered pack transaction {} ({:?} at {:?}): {}\n",
+            r.txid, r.kind, r.step, r.action
+        )),
+    }
+    if !fleet.removed.is_empty() || !fleet.killed_groups.is_empty() || fleet.audit_repaired {
+        out.print(&format!(
+            "fleet: removed {} dead lab run(s), killed {} process group(s){}\n",
+            fleet.removed.len(),
+            fleet.killed_groups.len(),
+            if fleet.audit_repaired {
+                ", repaired the audit log's torn tail"
+            } else {
+                ""
+            }
+        ));
     }
     Ok(0)
 }
