@@ -8,7 +8,7 @@
 //! divan sample is one call and the recorded times are the samples of divan's table (less
 //! divan's own few nanoseconds of overhead).
 //!
-//! `cargo test --benches` runs each benchmark once (divan's `--test`): then no ratio is
+//! `cargo test --benches` runs each benchmark once (divan's test mode): then no ratio is
 //! printed. A filter (`cargo bench -p CRATE -- wide`) prints the ratios whose both sides ran.
 
 #![allow(dead_code)] // each benchmark file uses the part it needs
@@ -114,9 +114,11 @@ pub fn show(d: Duration) -> String {
     }
 }
 
-/// Whether divan was asked to run each benchmark once (`--test`) or only to list them.
+/// Whether divan measures: `cargo bench` passes `--bench`; without it, or with `--test` or
+/// `--list`, divan runs each benchmark once or only lists them.
 pub fn measuring() -> bool {
-    !std::env::args().any(|a| a == "--test" || a == "--list")
+    let args: Vec<String> = std::env::args().collect();
+    args.iter().any(|a| a == "--bench") && !args.iter().any(|a| a == "--test" || a == "--list")
 }
 
 /// Runs divan, then prints each ratio whose both sides ran.

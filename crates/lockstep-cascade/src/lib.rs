@@ -99,6 +99,7 @@ mod bump;
 mod digest;
 mod error;
 mod graph;
+mod index;
 mod model;
 mod plan;
 mod render;

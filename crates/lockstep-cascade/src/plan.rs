@@ -1,10 +1,14 @@
 //! The request, the planner and the plan it returns.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap};
+use std::hash::BuildHasherDefault;
 
 use semver::Version;
 use serde::{Deserialize, Serialize};
 
+use crate::digest::Canon;
+use crate::graph::PinKind;
+use crate::index::{FastHasher, push_version};
 use crate::{Bump, Change, DepKind, Ecosystem, Error, Graph, PinSpec};
 use lockstep_vocab::{Requirement, Rewrite};
 
@@ -359,9 +363,8 @@ pub fn plan(graph: &Graph, request: &Request) -> Result<Plan, Error> {
     // Start packages whose commits call for no release.
     let mut quiet = Vec::new();
     for name in &request.start {
-        let &i = graph
-            .index
-            .get(name)
+        let i = graph
+            .position(name)
             .ok_or_else(|| Error::UnknownStart { name: name.clone() })?;
         if std::mem::replace(&mut seen[i], true) {
             continue;
@@ -447,14 +450,15 @@ pub fn plan(graph: &Graph, request: &Request) -> Result<Plan, Error> {
 
     // Packages something pins by git tag or revision: releasing them is the only way to move
     // those pins, whatever their `publish` says.
-    let mut git_pinned = vec![false; n];
-    for edge in &graph.edges {
-        if matches!(edge.pin, PinSpec::GitTag(_) | PinSpec::GitRev(_))
-            && let Some(&u) = graph.index.get(&edge.dependency)
-        {
-            git_pinned[u] = true;
-        }
-    }
+    let git_pinned: Vec<bool> = (0..n)
+        .map(|u| {
+            graph
+                .downstream
+                .of(u)
+                .iter()
+                .any(|a| matches!(graph.facts[a.edge].pin, PinKind::GitTag | PinKind::GitRev))
+        })
+        .collect();
 
     // Decisions, in topological order: who is released, who is only edited, who needs
     // nothing. A decision depends only on upstreams, which are decided first.
@@ -466,6 +470,8 @@ pub fn plan(graph: &Graph, request: &Request) -> Result<Plan, Error> {
         wave: vec![0; n],
         settled: vec![None; n],
         notes: Vec::new(),
+        requirements: Requirements::default(),
+        scratch: Scratch::default(),
     };
     let mut decision = vec![Decision::Out; n];
     let mut not_released = Vec::new();
@@ -487,7 +493,7 @@ pub fn plan(graph: &Graph, request: &Request) -> Result<Plan, Error> {
             continue;
         }
         planner.wave[p] = w;
-        let (step, need) = planner.step(p)?;
+        let (to, tag, need) = planner.decide(p)?;
         let pkg = &graph.packages[p];
         decision[p] =
             if seed || need.edited || request.release_dependents == ReleaseDependents::Always {
@@ -505,7 +511,7 @@ pub fn plan(graph: &Graph, request: &Request) -> Result<Plan, Error> {
             };
         if decision[p] == Decision::Released {
             planner.in_plan[p] = true;
-            planner.settled[p] = Some((step.to.clone(), step.tag.clone()));
+            planner.settled[p] = Some((to, tag));
         }
     }
 
@@ -584,12 +590,16 @@ pub fn plan(graph: &Graph, request: &Request) -> Result<Plan, Error> {
     planner.notes = notes;
     let mut edited_only = Vec::new();
     let mut waves: Vec<Vec<Step>> = Vec::with_capacity(wave_count);
+    // Each step goes into the digest as soon as it is final, while it is in cache.
+    let mut canon = Canon::new();
+    canon.begin(wave_count);
     for mut members in by_wave {
         // Packages are indexed in name order.
         members.sort_unstable();
+        canon.wave(members.len());
         let mut steps = Vec::with_capacity(members.len());
         for &p in &members {
-            let (mut step, _) = planner.step(p)?;
+            let mut step = planner.step(p)?;
             if decision[p] == Decision::Edited {
                 let why = edited_reason.get(&p).cloned().unwrap_or_else(|| "publish = false and nothing pins it by git tag or revision: its pins are rewritten in the release commit, its version stays".to_owned());
                 edited_only.push(EditedOnly {
@@ -602,6 +612,7 @@ pub fn plan(graph: &Graph, request: &Request) -> Result<Plan, Error> {
                 step.to = step.from.clone();
                 step.tag = String::new();
             }
+            canon.step(&step);
             steps.push(step);
         }
         for (&p, s) in members.iter().zip(&steps) {
@@ -632,10 +643,10 @@ pub fn plan(graph: &Graph, request: &Request) -> Result<Plan, Error> {
         waves.iter().flatten().map(|s| s.repo.as_str()).collect();
     let heads: BTreeMap<String, String> = involved
         .into_iter()
-        .filter_map(|name| graph.repos.get(name))
+        .filter_map(|name| graph.repo(name))
         .map(|r| (r.name.clone(), r.head.clone()))
         .collect();
-    let digest = crate::digest::digest(&waves, &notes, &heads);
+    let digest = canon.end(&notes, &heads);
     Ok(Plan {
         waves,
         digest,
@@ -710,6 +721,44 @@ struct Planner<'a> {
     /// Per package: its new version and tag, once its wave is planned.
     settled: Vec<Option<(Version, String)>>,
     notes: Vec<String>,
+    requirements: Requirements<'a>,
+    /// Buffers reused from step to step.
+    scratch: Scratch,
+}
+
+/// A step's reasons, gathered in three parts, each joined by `; `: its own (root, commits,
+/// re-exports), one "pins" per upstream whose pin changes, and the other edges'; and its pin
+/// edits before they are sorted and copied out.
+#[derive(Default)]
+struct Scratch {
+    head: String,
+    pins: String,
+    rest: String,
+    edits: Vec<PinEdit>,
+}
+
+/// `buf`, with `; ` appended when it already holds a reason.
+fn item(buf: &mut String) -> &mut String {
+    if !buf.is_empty() {
+        buf.push_str("; ");
+    }
+    buf
+}
+
+/// Requirements read once per text and ecosystem: many edges pin by the same text (`^1.2`).
+#[derive(Default)]
+struct Requirements<'a> {
+    read: HashMap<(&'a str, Ecosystem), Option<Requirement>, BuildHasherDefault<FastHasher>>,
+}
+
+impl<'a> Requirements<'a> {
+    /// `text` read as an `ecosystem` requirement, or `None` when it cannot be read.
+    fn get(&mut self, text: &'a str, ecosystem: Ecosystem) -> Option<&Requirement> {
+        self.read
+            .entry((text, ecosystem))
+            .or_insert_with(|| Requirement::parse(text, ecosystem).ok())
+            .as_ref()
+    }
 }
 
 impl Planner<'_> {
@@ -720,48 +769,137 @@ impl Planner<'_> {
             .filter(|_| self.wave[u] < self.wave[p])
     }
 
-    fn step(&mut self, p: usize) -> Result<(Step, Need), Error> {
+    /// What [`Planner::step`] decides, without the step: the new version and tag, and what
+    /// the ordering edges need. Same rules, no strings but the tag and the admits reasons.
+    fn decide(&mut self, p: usize) -> Result<(Version, String, Need), Error> {
         let mut need = Need::default();
         let graph = self.graph;
         let pkg = &graph.packages[p];
         let mut bump: Option<Bump> = None;
         let raise = |b: Bump, bump: &mut Option<Bump>| *bump = Some(bump.map_or(b, |c| c.max(b)));
-
-        // Own reasons: the root's bump or the package's commits, and re-exports.
-        let mut reasons: Vec<String> = Vec::new();
-        if let Some((b, why)) = &self.own[p] {
+        if let Some((b, _)) = &self.own[p] {
             raise(*b, &mut bump);
-            reasons.push(why.clone());
         } else if self.request.bump.is_none()
-            && let Some((b, why)) = commit_bump(graph, self.request, p)
+            && let Some((b, _)) = commit_bump(graph, self.request, p)
         {
             raise(b, &mut bump);
-            reasons.push(why);
+        }
+        for &r in &graph.reexports[p] {
+            if let Some((to, _)) = self.earlier(r, p)
+                && breaking(&graph.packages[r].version, to)
+            {
+                raise(Change::Breaking.bump_for(&pkg.version), &mut bump);
+            }
+        }
+        // Only normal and build edges count for the decision (as in `step`).
+        for a in graph.upstream.of(p).iter().filter(|a| a.orders) {
+            let u = a.other;
+            if !self.in_plan[u] {
+                continue;
+            }
+            let Some((to, _)) = self.settled[u]
+                .as_ref()
+                .filter(|_| self.wave[u] < self.wave[p])
+            else {
+                continue;
+            };
+            let pin = graph.edge_pin(a.edge);
+            let up = &graph.packages[u].name;
+            match graph.facts[a.edge].pin {
+                PinKind::GitTag | PinKind::GitRev => need.edited = true,
+                PinKind::Path => need
+                    .admits
+                    .push(format!("path {pin} on {up} needs no edit")),
+                PinKind::Requirement => {
+                    if let Some(req) = self.requirements.get(pin, pkg.ecosystem) {
+                        match req.rewrite(to, self.request.exact_pins) {
+                            Rewrite::Admits => {
+                                need.admits.push(format!("admits {up} {to} ({pin})"));
+                            }
+                            Rewrite::To(_) => need.edited = true,
+                        }
+                    }
+                }
+            }
+        }
+        let to = bump
+            .unwrap_or(Bump::Patch)
+            .apply(&pkg.version)
+            .ok_or_else(|| Error::VersionOverflow {
+                package: pkg.name.clone(),
+                version: pkg.version.clone(),
+            })?;
+        let tag = graph.tag_at(p, &to);
+        Ok((to, tag, need))
+    }
+
+    fn step(&mut self, p: usize) -> Result<Step, Error> {
+        let Planner {
+            graph,
+            request,
+            own,
+            in_plan,
+            wave,
+            settled,
+            notes,
+            requirements,
+            scratch,
+        } = self;
+        let graph: &Graph = graph;
+        // The new version and tag of `u`, if it is released in a wave before `p`'s.
+        let earlier = |u: usize| settled[u].as_ref().filter(|_| wave[u] < wave[p]);
+        let pkg = &graph.packages[p];
+        let mut bump: Option<Bump> = None;
+        let raise = |b: Bump, bump: &mut Option<Bump>| *bump = Some(bump.map_or(b, |c| c.max(b)));
+        let Scratch {
+            head,
+            pins,
+            rest,
+            edits,
+        } = scratch;
+        head.clear();
+        pins.clear();
+        rest.clear();
+        edits.clear();
+
+        // Own reasons: the root's bump or the package's commits, and re-exports.
+        if let Some((b, why)) = &own[p] {
+            raise(*b, &mut bump);
+            head.push_str(why);
+        } else if request.bump.is_none()
+            && let Some((b, why)) = commit_bump(graph, request, p)
+        {
+            raise(b, &mut bump);
+            head.push_str(&why);
         }
         for &r in &graph.reexports[p] {
             let up = &graph.packages[r];
-            if let Some((to, _)) = self.earlier(r, p)
+            if let Some((to, _)) = earlier(r)
                 && breaking(&up.version, to)
             {
                 raise(Change::Breaking.bump_for(&pkg.version), &mut bump);
-                reasons.push(format!(
-                    "re-exports {}, which breaks compatibility {} → {to}",
-                    up.name, up.version
-                ));
+                let out = item(head);
+                out.push_str("re-exports ");
+                out.push_str(&up.name);
+                out.push_str(", which breaks compatibility ");
+                push_version(out, &up.version);
+                out.push_str(" → ");
+                push_version(out, to);
             }
         }
 
         // Edges: pin edits, and the reasons of edges that need none.
-        let mut edge_reasons: Vec<String> = Vec::new();
-        let mut pin_edits: Vec<PinEdit> = Vec::new();
-        let mut pinned: Vec<usize> = Vec::new();
-        let mut upstreams: Vec<Upstream> = Vec::new();
+        let edges = graph.upstream.of(p);
+        let mut upstreams: Vec<Upstream> =
+            Vec::with_capacity(edges.iter().filter(|a| a.orders).count());
         let mut last_upstream = None;
-        for a in graph.upstream.of(p) {
-            let edge = &graph.edges[a.edge];
+        let mut last_pinned = None;
+        for a in edges {
+            let facts = graph.facts[a.edge];
+            let pin = graph.edge_pin(a.edge);
             let u = a.other;
             let up = &graph.packages[u];
-            let earlier = self.earlier(u, p);
+            let earlier = earlier(u);
             if a.orders && last_upstream != Some(u) {
                 last_upstream = Some(u);
                 upstreams.push(Upstream {
@@ -769,96 +907,105 @@ impl Planner<'_> {
                     version: earlier.map_or(&up.version, |(v, _)| v).clone(),
                 });
             }
-            if !self.in_plan[u] {
+            if !in_plan[u] {
                 continue;
             }
             // Only a dev edge can reach an in-plan upstream that is not in an earlier wave.
             let Some((to, new_tag)) = earlier else {
-                self.notes.push(format!(
+                notes.push(format!(
                     "{}'s dev-dependency pin `{}` on {} stays: {} is released in the same or a later wave",
                     pkg.name,
-                    edge.pin.as_str(),
+                    pin,
                     up.name,
                     up.name
                 ));
                 continue;
             };
-            let edit = |to_text: String, kind: EditKind| PinEdit {
-                file: edge.file.clone(),
-                dependency: up.name.clone(),
-                from: edge.pin.as_str().to_owned(),
-                to: to_text,
-                kind,
-            };
-            let what = if edge.kind == DepKind::Dev {
+            let what = if facts.kind == DepKind::Dev {
                 "dev-dependency "
             } else {
                 ""
             };
-            let new_edit = match &edge.pin {
-                PinSpec::GitTag(_) => Some(edit(new_tag.clone(), EditKind::Tag)),
-                PinSpec::GitRev(rev) => {
-                    edge_reasons.push(format!(
-                        "{what}rev {rev} on {} becomes tag {new_tag}",
-                        up.name
-                    ));
-                    Some(edit(new_tag.clone(), EditKind::Tag))
+            let new_edit = match facts.pin {
+                PinKind::GitTag => Some((new_tag.clone(), EditKind::Tag)),
+                PinKind::GitRev => {
+                    let out = item(rest);
+                    for part in [
+                        what,
+                        "rev ",
+                        pin,
+                        " on ",
+                        &up.name,
+                        " becomes tag ",
+                        new_tag,
+                    ] {
+                        out.push_str(part);
+                    }
+                    Some((new_tag.clone(), EditKind::Tag))
                 }
-                PinSpec::Path(path) => {
-                    edge_reasons.push(format!("{what}path {path} on {} needs no edit", up.name));
-                    if edge.kind.orders() {
-                        need.admits
-                            .push(format!("path {path} on {} needs no edit", up.name));
+                PinKind::Path => {
+                    let out = item(rest);
+                    for part in [what, "path ", pin, " on ", &up.name, " needs no edit"] {
+                        out.push_str(part);
                     }
                     None
                 }
-                PinSpec::Requirement(text) => match Requirement::parse(text, pkg.ecosystem) {
-                    Err(_) => {
-                        self.notes.push(format!(
-                            "{}'s requirement `{text}` on {} cannot be read as a {} requirement: left as is",
+                PinKind::Requirement => match requirements.get(pin, pkg.ecosystem) {
+                    None => {
+                        notes.push(format!(
+                            "{}'s requirement `{pin}` on {} cannot be read as a {} requirement: left as is",
                             pkg.name, up.name, pkg.ecosystem
                         ));
                         None
                     }
-                    Ok(req) => match req.rewrite(to, self.request.exact_pins) {
+                    Some(req) => match req.rewrite(to, request.exact_pins) {
                         Rewrite::Admits => {
-                            edge_reasons.push(format!(
-                                "{what}requirement {text} on {} already admits {to}",
-                                up.name
-                            ));
-                            if edge.kind.orders() {
-                                need.admits
-                                    .push(format!("admits {} {to} ({text})", up.name));
+                            let out = item(rest);
+                            for part in [what, "requirement ", pin, " on ", &up.name] {
+                                out.push_str(part);
                             }
+                            out.push_str(" already admits ");
+                            push_version(out, to);
                             None
                         }
-                        Rewrite::To(new) => Some(edit(new, EditKind::Requirement)),
+                        Rewrite::To(new) => Some((new, EditKind::Requirement)),
                     },
                 },
             };
-            if let Some(new_edit) = new_edit {
-                if edge.kind.orders() {
-                    need.edited = true;
+            if let Some((to_text, kind)) = new_edit {
+                if last_pinned != Some(u) {
+                    last_pinned = Some(u);
+                    let out = item(pins);
+                    out.push_str("pins ");
+                    out.push_str(&up.name);
+                    out.push(' ');
+                    push_version(out, &up.version);
+                    out.push_str(" → ");
+                    push_version(out, to);
                 }
-                if pinned.last() != Some(&u) {
-                    pinned.push(u);
-                }
-                pin_edits.push(new_edit);
+                edits.push(PinEdit {
+                    file: graph.edge_file(a.edge).to_owned(),
+                    dependency: up.name.clone(),
+                    from: pin.to_owned(),
+                    to: to_text,
+                    kind,
+                });
             }
         }
-        pin_edits.sort_unstable();
-        pin_edits.dedup();
+        edits.sort_unstable();
+        edits.dedup();
+        // Copied out to a list of the exact size.
+        let mut pin_edits: Vec<PinEdit> = Vec::with_capacity(edits.len());
+        pin_edits.append(edits);
 
         // Own reasons, then one "pins" reason per upstream whose pin changes, then the rest.
-        for &u in &pinned {
-            let up = &graph.packages[u];
-            if let Some((to, _)) = &self.settled[u] {
-                reasons.push(format!("pins {} {} → {to}", up.name, up.version));
-            }
+        let parts = [&*head, &*pins, &*rest];
+        let mut reason = String::with_capacity(parts.iter().map(|r| r.len() + 2).sum());
+        for part in parts.into_iter().filter(|r| !r.is_empty()) {
+            item(&mut reason).push_str(part);
         }
-        reasons.append(&mut edge_reasons);
-        if reasons.is_empty() {
-            reasons.push("built against new upstream versions".to_owned());
+        if reason.is_empty() {
+            reason.push_str("built against new upstream versions");
         }
 
         let bump = bump.unwrap_or(Bump::Patch);
@@ -868,27 +1015,24 @@ impl Planner<'_> {
                 package: pkg.name.clone(),
                 version: pkg.version.clone(),
             })?;
-        let repo = graph.repos.get(&pkg.repo);
-        Ok((
-            Step {
-                package: pkg.name.clone(),
-                repo: pkg.repo.clone(),
-                ecosystem: pkg.ecosystem,
-                manifest: pkg.manifest.clone(),
-                from: pkg.version.clone(),
-                tag: graph.tag_at(p, &to),
-                to,
-                bump,
-                reason: reasons.join("; "),
-                pin_edits,
-                lockfile_command: repo.and_then(|r| r.lockfile_command.clone()),
-                smoke: repo.and_then(|r| r.smoke.clone()),
-                upstreams,
-                release: true,
-                why_not_released: None,
-                tag_versioned: pkg.tag_versioned,
-            },
-            need,
-        ))
+        let repo = &graph.repos[graph.repo_of[p]];
+        Ok(Step {
+            package: pkg.name.clone(),
+            repo: pkg.repo.clone(),
+            ecosystem: pkg.ecosystem,
+            manifest: pkg.manifest.clone(),
+            from: pkg.version.clone(),
+            tag: graph.tag_at(p, &to),
+            to,
+            bump,
+            reason,
+            pin_edits,
+            lockfile_command: repo.lockfile_command.clone(),
+            smoke: repo.smoke.clone(),
+            upstreams,
+            release: true,
+            why_not_released: None,
+            tag_versioned: pkg.tag_versioned,
+        })
     }
 }
