@@ -19,7 +19,8 @@ use std::sync::LazyLock;
 
 use divan::Bencher;
 use lockstep_cascade::{
-    Bump, DepKind, Ecosystem, Edge, Graph, Package, PinSpec, Plan, Repo, Request, plan,
+    Bump, DepKind, Ecosystem, Edge, Graph, Package, PinSpec, Plan, ReleaseDependents, Repo,
+    Request, plan,
 };
 use semver::Version;
 
@@ -172,7 +173,10 @@ impl Fixture {
         let (packages, edges, repos) = landscape(window);
         let graph = Graph::new(packages.clone(), edges.clone(), repos.clone())
             .expect("the synthetic graph is acyclic");
-        let request = Request::new((0..ROOTS).map(name)).with_bump(Bump::Minor);
+        // Every transitive dependent, as the naive ordering computes.
+        let request = Request::new((0..ROOTS).map(name))
+            .with_bump(Bump::Minor)
+            .with_release_dependents(ReleaseDependents::Always);
         let plan = plan(&graph, &request).expect("plans");
         assert_eq!(plan.compute_digest(), plan.digest);
         let index = |n: &str| -> usize { n[4..].parse().expect("pkg-NNNNN") };
@@ -182,10 +186,18 @@ impl Fixture {
             .map(|e| (index(&e.dependent), index(&e.dependency)))
             .collect();
         let roots: Vec<usize> = (0..ROOTS).collect();
+        // Released steps only: a dev dependent whose requirement no longer admits a released
+        // version is edited (not released) in a wave of its own choosing.
         let planned: Vec<Vec<usize>> = plan
             .waves
             .iter()
-            .map(|w| w.iter().map(|s| index(&s.package)).collect())
+            .map(|w| {
+                w.iter()
+                    .filter(|s| s.release)
+                    .map(|s| index(&s.package))
+                    .collect::<Vec<usize>>()
+            })
+            .filter(|w| !w.is_empty())
             .collect();
         assert_eq!(
             naive_waves(&ordering, &roots),
@@ -208,10 +220,11 @@ impl Fixture {
         let edits: usize = self.plan.steps().map(|s| s.pin_edits.len()).sum();
         println!(
             "{shape}: {PACKAGES} packages, {EDGES} edges ({} ordering), {} repositories; \
-             releases {} packages in {} waves, {edits} pin edits, {} notes, {:.1} MB as JSON",
+             releases {} packages (and edits {}) in {} waves, {edits} pin edits, {} notes, {:.1} MB as JSON",
             self.ordering.len(),
             self.repos.len(),
-            self.plan.steps().count(),
+            self.plan.steps().filter(|s| s.release).count(),
+            self.plan.edited_only.len(),
             self.plan.waves.len(),
             self.plan.notes.len(),
             self.plan.to_json().len() as f64 / 1e6

@@ -2,8 +2,8 @@
 //! the whole canonical encoding built first, then hashed at once.
 
 use lockstep_cascade::{
-    Bump, DepKind, Ecosystem, Edge, EditKind, Graph, PLAN_SCHEMA, Package, PinSpec, Plan, Repo,
-    Request, plan,
+    Bump, DepKind, Ecosystem, Edge, EditKind, Graph, PLAN_SCHEMA, Package, PinSpec, Plan,
+    ReleaseDependents, Repo, Request, plan,
 };
 use proptest::prelude::*;
 use semver::Version;
@@ -12,7 +12,8 @@ use sha2::{Digest, Sha256};
 /// The encoding of `src/digest.rs`, from its documentation: every string as its length (u64,
 /// little endian) and its bytes, every list as its length and its items, every option as a 0
 /// or 1 byte and the value, every version as major, minor and patch (u64) then its pre-release
-/// and build strings; fields in declaration order; the schema first, notes and heads last.
+/// and build strings; fields in declaration order, then, for a step that is not released,
+/// `edited-only` and why; the schema first, notes and heads last.
 fn documented_digest(plan: &Plan) -> String {
     fn len(out: &mut Vec<u8>, n: usize) {
         out.extend_from_slice(&(n as u64).to_le_bytes());
@@ -75,6 +76,11 @@ fn documented_digest(plan: &Plan) -> String {
                 str(&mut out, &u.package);
                 version(&mut out, &u.version);
             }
+            // A step that is only edited says so; a released one adds nothing.
+            if !s.release {
+                str(&mut out, "edited-only");
+                opt(&mut out, s.why_not_released.as_deref());
+            }
         }
     }
     len(&mut out, plan.notes.len());
@@ -93,8 +99,9 @@ fn documented_digest(plan: &Plan) -> String {
 }
 
 /// A random landscape: `n` packages, each depending on up to `fan` earlier ones with every
-/// kind of pin, some re-exports, repositories of one to three packages, some with smoke and
-/// lockfile commands, a few pre-release and build versions.
+/// kind of pin, some re-exports and unpublished packages (edited-only steps), repositories of
+/// one to three packages, some with smoke and lockfile commands, a few pre-release and build
+/// versions.
 fn landscape(n: usize, fan: usize, seed: u64) -> (Graph, Vec<String>) {
     let mut state = seed;
     let mut next = move |below: usize| {
@@ -123,6 +130,9 @@ fn landscape(n: usize, fan: usize, seed: u64) -> (Graph, Vec<String>) {
         );
         if i > 0 && next(8) == 0 {
             p = p.reexporting(name(next(i)));
+        }
+        if next(6) == 0 {
+            p = p.unpublished();
         }
         packages.push(p);
         for _ in 0..if i == 0 { 0 } else { next(fan + 1) } {
@@ -176,9 +186,13 @@ proptest! {
         seed in any::<u64>(),
         bump in prop_oneof![Just(None), Just(Some(Bump::Minor)), Just(Some(Bump::Major))],
         exact in any::<bool>(),
+        always in any::<bool>(),
     ) {
         let (graph, start) = landscape(n, fan, seed);
         let mut request = Request::new(start.clone()).with_exact_pins(exact);
+        if always {
+            request = request.with_release_dependents(ReleaseDependents::Always);
+        }
         match bump {
             Some(b) => request = request.with_bump(b),
             None => {
@@ -197,7 +211,9 @@ proptest! {
 #[test]
 fn streamed_digest_is_the_documented_one_on_a_large_plan() {
     let (graph, _) = landscape(3_000, 4, 7);
-    let request = Request::new(["p00000", "p00001", "p00002"]).with_bump(Bump::Minor);
+    let request = Request::new(["p00000", "p00001", "p00002"])
+        .with_bump(Bump::Minor)
+        .with_release_dependents(ReleaseDependents::Always);
     let plan = plan(&graph, &request).unwrap();
     let released = plan.steps().count();
     assert!(
