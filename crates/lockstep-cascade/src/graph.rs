@@ -1,7 +1,10 @@
 //! The validated graph: packages indexed by name, adjacency both ways, no cycle through
 //! normal or build edges.
 
-use crate::index::{NameIndex, push_version, version_len};
+use std::collections::HashMap;
+use std::hash::BuildHasherDefault;
+
+use crate::index::{FastHasher, NameIndex, push_version, version_len};
 use crate::{DepKind, Edge, Error, Package, PinSpec, Repo};
 
 /// Packages, edges and repositories, validated and indexed.
@@ -11,7 +14,9 @@ use crate::{DepKind, Edge, Error, Package, PinSpec, Repo};
 pub struct Graph {
     pub(crate) packages: Vec<Package>,
     /// Package names to positions in `packages`.
-    index: NameIndex,
+    /// (Names are copied in: a lookup then compares against the table's own key, not the
+    /// package's, which sits elsewhere in memory.)
+    index: HashMap<String, usize, BuildHasherDefault<FastHasher>>,
     pub(crate) edges: Vec<Edge>,
     /// Per edge: what the planner reads of it, compact (see [`EdgeFacts`]).
     pub(crate) facts: Vec<EdgeFacts>,
@@ -70,8 +75,12 @@ impl Graph {
             repo_of.push(r);
         }
         // Names are unique: checked above.
-        let (index, _) = NameIndex::build(packages.len(), |i| &packages[i].name);
-        let find = |name: &str| index.get(name, |i| &packages[i].name);
+        let mut index =
+            HashMap::with_capacity_and_hasher(packages.len(), BuildHasherDefault::default());
+        for (i, p) in packages.iter().enumerate() {
+            index.insert(p.name.clone(), i);
+        }
+        let find = |name: &str| index.get(name).copied();
 
         let mut ends = Vec::with_capacity(edges.len());
         let mut facts = Vec::with_capacity(edges.len());
@@ -170,7 +179,7 @@ impl Graph {
 
     /// The position of the package called `name`.
     pub(crate) fn position(&self, name: &str) -> Option<usize> {
-        self.index.get(name, |i| &self.packages[i].name)
+        self.index.get(name).copied()
     }
 
     /// Every package, sorted by name.
