@@ -102,6 +102,7 @@ mod graph;
 mod index;
 mod model;
 mod plan;
+mod planner;
 mod render;
 
 pub use bump::{Bump, Change, bump_from_commits};
