@@ -33,7 +33,7 @@ fn write_log(root: &Path, i: usize) -> PathBuf {
         let t = T0 + ((i * 7_919 + k * 631_000) % (365 * 86_400)) as i64;
         let (from, to) = (format!("1.{k}.0"), format!("1.{}.0", k + 1));
         let snap = format!("pre-upgrade-{i}-{k}");
-        let end = if (i + k) % 10 == 0 {
+        let end = if (i + k).is_multiple_of(10) {
             ("rolled_back", "rolled_back")
         } else {
             ("upgrade_committed", "committed")
