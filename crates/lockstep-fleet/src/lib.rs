@@ -65,6 +65,7 @@ pub mod events;
 mod home;
 pub mod known_good;
 pub mod pins;
+pub mod rollout;
 pub mod spec;
 
 pub use error::Error;
