@@ -225,7 +225,10 @@ fn select(conn: &Connection, sel: &Selector) -> Result<RolloutRow, Error> {
 
 /// Sends the `rollout_halted` notifications a crash left unsent (halts committed with
 /// `followup_pending`), and clears the flag.
-pub fn finish_pending(fleet: &mut Fleet, notifier: &Notifier) -> Result<Vec<DeliveryReport>, Error> {
+pub fn finish_pending(
+    fleet: &mut Fleet,
+    notifier: &Notifier,
+) -> Result<Vec<DeliveryReport>, Error> {
     let pending: Vec<RolloutRow> = rdb::list(fleet.store.conn())?
         .into_iter()
         .filter(|r| r.followup_pending)
@@ -615,9 +618,9 @@ pub fn advance(
             row.halt_evidence = Some(detail.to_string());
             row.followup_pending = true;
         }
-        let reason = evidence.as_ref().map(|e| {
-            format!("rollout {} halted: {}", row.id, e.summary())
-        });
+        let reason = evidence
+            .as_ref()
+            .map(|e| format!("rollout {} halted: {}", row.id, e.summary()));
         let record = Pending::new(actor, &format!("rollout_{event_kind}"), outcome)
             .from(Some(&row.rollback_version))
             .to(&row.version)
@@ -703,7 +706,10 @@ pub fn command(
     fleet.commit(&format!("rollout_{}", command.as_str()), record, |tx| {
         if rdb::get(tx, &row.id)?.map(|c| c.state) != Some(expected.clone()) {
             return Err(Error::Nothing {
-                what: format!("rollout {} changed meanwhile; run the command again", row.id),
+                what: format!(
+                    "rollout {} changed meanwhile; run the command again",
+                    row.id
+                ),
             });
         }
         rdb::update(tx, &row)?;
