@@ -168,9 +168,7 @@ fn select(conn: &Connection, sel: &Selector) -> Result<RolloutRow, Error> {
         return all
             .into_iter()
             .find(|r| &r.id == id)
-            .ok_or_else(|| Error::Nothing {
-                what: format!("no rollout {id}"),
-            });
+            .ok_or_else(|| Error::invalid("rollout id", id, "the id of a rollout in the store (lockstep rollout list)"));
     }
     let matching: Vec<RolloutRow> = all
         .into_iter()
@@ -184,12 +182,11 @@ fn select(conn: &Connection, sel: &Selector) -> Result<RolloutRow, Error> {
         (None, None) => "the store".to_owned(),
     };
     if matching.is_empty() {
-        return Err(Error::Nothing {
-            what: format!(
-                "no rollout for {}; start one with `lockstep rollout start NAME@VERSION --channel C`",
-                describe()
-            ),
-        });
+        return Err(Error::invalid(
+            "rollout",
+            &describe(),
+            "a component with a rollout; start one with `lockstep rollout start NAME@VERSION --channel C`",
+        ));
     }
     if matching.len() == 1 {
         return Ok(matching.into_iter().next().expect("one element"));

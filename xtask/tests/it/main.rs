@@ -6,4 +6,5 @@ mod cascade;
 mod cli;
 mod hooks;
 mod layers;
+mod rollout;
 mod upgrade;
