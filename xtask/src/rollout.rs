@@ -467,9 +467,13 @@ impl DashboardArgs {
                 Ok(v) => v.compatibility.update_channel.as_str(),
                 Err(_) => "invalid",
             };
-            inputs
-                .verticals
-                .push(VerticalInput::new(&m.path, &name_of(m), channel));
+            let mut v = VerticalInput::new(&m.path, &name_of(m), channel);
+            // What the work tree says (lockfile, pin or tag) wins over the audit log's guess.
+            v.current = lockstep_engine::workspace::Vertical::load(Some(&m.path), cwd)
+                .ok()
+                .and_then(|w| lockstep_engine::current::detect(&w, None).ok())
+                .map(|c| c.version.to_string());
+            inputs.verticals.push(v);
         }
         for c in &self.cascade {
             let c = cwd.join(c);

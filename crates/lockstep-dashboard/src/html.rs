@@ -151,7 +151,7 @@ pub fn page(f: &Figures) -> String {
     for k in &f.known_good {
         let _ = write!(
             out,
-            r#"<tr class="{state}"><td>{}</td><td>{}</td><td>{}</td><td class="state">{state}</td><td>{}</td><td>{}</td></tr>"#,
+            r#"<tr class="{state}"><td>{}</td><td>{}</td><td>{}</td><td class="state">{state}</td><td>{}</td><td class="reason">{}</td></tr>"#,
             esc(&k.component),
             opt(k.channel.as_deref()),
             esc(&k.version),
@@ -166,7 +166,7 @@ pub fn page(f: &Figures) -> String {
     for p in &f.pins {
         let _ = write!(
             out,
-            r#"<tr class="{}"><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}{}</td><td>{}</td></tr>"#,
+            r#"<tr class="{}"><td>{}</td><td>{}</td><td>{}</td><td class="reason">{}</td><td>{}{}</td><td>{}</td></tr>"#,
             if p.expired { "expired" } else { "active" },
             esc(&p.org),
             esc(&p.component),

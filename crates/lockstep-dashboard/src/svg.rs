@@ -113,7 +113,14 @@ pub(crate) fn rollout(r: &RolloutFigure) -> String {
         esc(&r.component),
         esc(&r.version)
     );
-    y_axis(&mut out, max, |v| format!("{:.0} %", v * 100.0));
+    y_axis(&mut out, max, |v| {
+        let pct = v * 100.0;
+        if (pct - pct.round()).abs() < 1e-9 {
+            format!("{pct:.0} %")
+        } else {
+            format!("{pct:.1} %")
+        }
+    });
     let plot_w = W - LEFT - RIGHT;
     let plot_h = H - TOP - BOTTOM;
     let y_of = |v: f64| TOP + plot_h - plot_h * (v.min(max) / max);

@@ -166,7 +166,7 @@ fn the_page_in_chromium_shows_the_fixture_figures() {
         "{kg}"
     );
     let pins = &dom[dom.find(r#"id="pins""#).unwrap()..];
-    assert!(pins.contains(r#"<tr class="active"><td>acme</td><td>agent-cli</td><td>1.8.0</td><td>change freeze</td><td>2026-12-20T10:00:00Z</td>"#), "{pins}");
+    assert!(pins.contains(r#"<tr class="active"><td>acme</td><td>agent-cli</td><td>1.8.0</td><td class="reason">change freeze</td><td>2026-12-20T10:00:00Z</td>"#), "{pins}");
     assert!(
         pins.contains(r#"<tr class="expired"><td>globex</td>"#),
         "{pins}"
