@@ -93,13 +93,15 @@ pub struct HaltEvidence {
     pub lower_bound: f64,
     /// The threshold.
     pub max_failure_rate: f64,
+    /// The z value of the bound.
+    pub z: f64,
 }
 
 impl HaltEvidence {
     /// One line for people.
     pub fn summary(&self) -> String {
         format!(
-            "{} of {} reports failed at {} % ({:.1} %{}); the failure rate is at least {:.1} % with {:.0} % confidence, above the {:.1} % limit",
+            "{} of {} reports failed at {} % ({:.1} %{}); the failure rate is at least {:.1} % ({}), above the {:.1} % limit",
             self.failures + self.slow,
             self.samples,
             self.stage_percent,
@@ -110,7 +112,11 @@ impl HaltEvidence {
                 String::new()
             },
             self.lower_bound * 100.0,
-            95.0,
+            if (self.z - 1.96).abs() < 1e-9 {
+                "with 95 % confidence".to_owned()
+            } else {
+                format!("Wilson lower bound at z = {}", self.z)
+            },
             self.max_failure_rate * 100.0,
         )
     }
@@ -169,6 +175,7 @@ pub fn evaluate(
                 failure_rate: tally.failure_rate(),
                 lower_bound: bounds.lower,
                 max_failure_rate: policy.max_failure_rate,
+                z: policy.z,
             },
         };
     }
