@@ -165,10 +165,13 @@ fn status_of(l: &Loaded) -> Status {
 fn select(conn: &Connection, sel: &Selector) -> Result<RolloutRow, Error> {
     let all = rdb::list(conn)?;
     if let Some(id) = &sel.id {
-        return all
-            .into_iter()
-            .find(|r| &r.id == id)
-            .ok_or_else(|| Error::invalid("rollout id", id, "the id of a rollout in the store (lockstep rollout list)"));
+        return all.into_iter().find(|r| &r.id == id).ok_or_else(|| {
+            Error::invalid(
+                "rollout id",
+                id,
+                "the id of a rollout in the store (lockstep rollout list)",
+            )
+        });
     }
     let matching: Vec<RolloutRow> = all
         .into_iter()
@@ -438,6 +441,40 @@ pub fn assign(
         rollout: l.row.id.clone(),
         state: l.machine.state.as_str().to_owned(),
     })
+}
+
+/// What a rollout says `unit` runs, for `resolve`: `None` unless the newest rollout of
+/// `component` on `channel` is of the channel's current known-good version and has not
+/// completed (a completed rollout, or a halted one whose version was quarantined, leaves the
+/// answer to the known-good registry). Pins are the caller's to apply first.
+pub fn resolve_in(
+    conn: &Connection,
+    unit: &str,
+    component: &str,
+    channel: Channel,
+) -> Result<Option<(String, pure::Why)>, Error> {
+    let Some(row) = rdb::latest_for(conn, component, channel.as_str())? else {
+        return Ok(None);
+    };
+    let Some(state) = pure::State::parse(&row.state) else {
+        return Ok(None);
+    };
+    let current = db::channel_versions(conn, component, channel.as_str(), 1)?;
+    if state == pure::State::Completed || current.first() != Some(&row.version) {
+        return Ok(None);
+    }
+    let policy: Policy = serde_json::from_str(&row.policy).map_err(|e| Error::Nothing {
+        what: format!("rollout {}: the stored policy is unreadable: {e}", row.id),
+    })?;
+    let view = View {
+        id: &row.id,
+        version: &row.version,
+        rollback: &row.rollback_version,
+        state,
+        stage_bp: policy.stage_bp(usize::try_from(row.stage).unwrap_or(0)),
+    };
+    let a = pure::assign(&view, unit, None);
+    Ok(Some((a.version.to_owned(), a.why)))
 }
 
 /// One report of a unit.

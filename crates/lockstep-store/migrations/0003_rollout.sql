@@ -25,6 +25,7 @@ CREATE TABLE rollouts (
 
 CREATE UNIQUE INDEX rollouts_one_active ON rollouts (component, channel)
     WHERE state IN ('running', 'paused');
+CREATE INDEX rollouts_by_component ON rollouts (component, channel, started_at);
 
 -- Everything that happened to a rollout, in order: `kind` is report | started | advanced |
 -- paused | resumed | halted | completed | aborted. Reports carry the unit, outcome

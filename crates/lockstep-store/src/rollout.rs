@@ -238,6 +238,21 @@ pub fn list(conn: &Connection) -> Result<Vec<RolloutRow>, Error> {
     Ok(rows)
 }
 
+/// The newest rollout of `component` on `channel`, if any (an indexed lookup).
+pub fn latest_for(
+    conn: &Connection,
+    component: &str,
+    channel: &str,
+) -> Result<Option<RolloutRow>, Error> {
+    Ok(conn
+        .prepare_cached(&format!(
+            "SELECT {COLUMNS} FROM rollouts WHERE component = ?1 AND channel = ?2 \
+             ORDER BY started_at DESC, rowid DESC LIMIT 1"
+        ))?
+        .query_row(params![component, channel], row)
+        .optional()?)
+}
+
 /// Appends one event; returns its `seq`.
 pub fn add_event(conn: &Connection, e: &EventRow) -> Result<i64, Error> {
     conn.execute(
@@ -334,6 +349,8 @@ mod tests {
         update(conn, &a).unwrap();
         insert(conn, &b).unwrap();
         assert_eq!(get(conn, "a").unwrap().unwrap(), a);
+        assert_eq!(latest_for(conn, "cli", "stable").unwrap().unwrap().id, "b");
+        assert!(latest_for(conn, "cli", "lts").unwrap().is_none());
         assert_eq!(
             list(conn)
                 .unwrap()

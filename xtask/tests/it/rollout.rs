@@ -248,6 +248,22 @@ fn a_scripted_rollout_goes_from_1_to_100_percent() {
     assert_eq!(a["decision"], "stay");
     assert_eq!(f.status()["stage_percent"], 1);
 
+    // `resolve` answers from the rollout for an organisation without a pin.
+    for org in ["acme", "globex", "initech", "umbrella", "hooli"] {
+        let r = f.run(&["resolve", org, "agent-cli", "--json"]).ok().json();
+        let inside = bucket(&id, org) < 100;
+        let expected = if inside {
+            ("2.0.0", "rollout")
+        } else {
+            ("1.0.0", "rollback_target")
+        };
+        assert_eq!(
+            (r["version"].as_str(), r["why"].as_str()),
+            (Some(expected.0), Some(expected.1)),
+            "{r}"
+        );
+    }
+
     let mut inside_before = 0;
     for (percent, next) in [(1u64, 10u64), (10, 50), (50, 100)] {
         let inside = f.check_assignments(&id, 60, percent * 100, false);
@@ -283,6 +299,14 @@ fn a_scripted_rollout_goes_from_1_to_100_percent() {
         let a = f.run(&["rollout", "assign", unit, "--json"]).ok().json();
         assert_eq!(a["version"], "2.0.0");
     }
+    let r = f
+        .run(&["resolve", "acme", "agent-cli", "--json"])
+        .ok()
+        .json();
+    assert_eq!(
+        (r["version"].as_str(), r["why"].as_str()),
+        (Some("2.0.0"), Some("known_good"))
+    );
     // An org pin overrides the rollout.
     f.run(&[
         "pin",
