@@ -207,3 +207,71 @@ pub(crate) fn timeline(logs: &[&LogStats]) -> Timeline {
             .collect(),
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn stats(ends: &[(i64, bool)]) -> LogStats {
+        LogStats {
+            ends: ends.to_vec(),
+            ..LogStats::default()
+        }
+    }
+
+    #[test]
+    fn days_then_weeks_starting_on_monday() {
+        // 2026-11-20 (a Friday) and 2026-11-22.
+        let t = 1_795_168_800;
+        let s = stats(&[(t, true), (t + 2 * DAY, false)]);
+        let tl = timeline(&[&s]);
+        assert_eq!(tl.period, "day");
+        let days: Vec<_> = tl
+            .points
+            .iter()
+            .map(|p| (p.start.as_str(), p.committed, p.rolled_back))
+            .collect();
+        assert_eq!(
+            days,
+            [
+                ("2026-11-20", 1, 0),
+                ("2026-11-21", 0, 0),
+                ("2026-11-22", 0, 1)
+            ]
+        );
+
+        let s = stats(&[(t, true), (t + 100 * DAY, true)]);
+        let tl = timeline(&[&s]);
+        assert_eq!(tl.period, "week");
+        assert_eq!(tl.points[0].start, "2026-11-16", "the Monday of that week");
+        assert_eq!(tl.points.len(), 15);
+        assert_eq!(tl.points.iter().map(|p| p.committed).sum::<u64>(), 2);
+    }
+
+    #[test]
+    fn kpis_without_attempts_have_no_percentages() {
+        let k = kpis(&[&LogStats::default()]);
+        assert_eq!(k.list[0].value, None);
+        assert_eq!(k.list[3].value, Some(0.0));
+    }
+
+    #[test]
+    fn a_manual_rollback_moves_the_current_version_back() {
+        let records: Vec<Record> = [
+            r#"{"seq":1,"time":"2026-11-20T10:00:00Z","actor":"a","action":"upgrade_started","from":"1.0.0","to":"1.1.0","snapshot":"s","outcome":"started","details":{},"prev":"0","hash":"0"}"#,
+            r#"{"seq":2,"time":"2026-11-20T10:02:00Z","actor":"a","action":"upgrade_committed","from":"1.0.0","to":"1.1.0","snapshot":"s","outcome":"committed","details":{},"prev":"0","hash":"0"}"#,
+            r#"{"seq":3,"time":"2026-11-21T10:00:00Z","actor":"a","action":"rollback","from":"1.1.0","to":"1.0.0","snapshot":"s","outcome":"restored","details":{},"prev":"0","hash":"0"}"#,
+        ]
+        .iter()
+        .map(|l| serde_json::from_str(l).expect("a record"))
+        .collect();
+        let s = LogStats::of(&records);
+        assert_eq!((s.attempted, s.committed, s.incidents), (1, 1, 1));
+        assert_eq!(s.current.as_deref(), Some("1.0.0"));
+        assert_eq!(s.durations, [120]);
+        assert_eq!(
+            s.last_upgrade.map(|l| l.outcome),
+            Some("committed".to_owned())
+        );
+    }
+}
