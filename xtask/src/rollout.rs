@@ -22,10 +22,11 @@ use crate::out::{BOLD, Failure, GREEN, Out, RED, YELLOW, paint};
 #[derive(Debug, Args)]
 #[command(after_help = "\
 Examples:
-  lockstep rollout start agent-cli@2.0.0 --channel stable --stages 1,10,50,100 --min-samples 100 --max-failure-rate 0.05
+  lockstep rollout start agent-cli@2.0.0 --channel stable --stages 1,10,50,100 \\
+      --min-samples 100 --max-failure-rate 0.05 --max-latency-ms 2000
   lockstep rollout assign session-42 --json        # which version this unit runs now
   lockstep rollout report session-42 --outcome failure --latency-ms 950
-  lockstep rollout report --batch reports.jsonl    # {\"unit\": \"s-1\", \"outcome\": \"success\", \"latency_ms\": 120} per line
+  lockstep rollout report --batch reports.jsonl    # JSON lines: {\"unit\", \"outcome\", \"latency_ms\"}
   lockstep rollout advance                         # exit 1 when it halts
   lockstep rollout status --json
   lockstep rollout pause | resume | abort

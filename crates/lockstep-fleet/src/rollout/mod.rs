@@ -14,9 +14,15 @@
 //! A crash in between (failpoint `rollout_advance_after_commit`) leaves a halted, quarantined
 //! rollout whose notification the next rollout command sends.
 
+mod advance;
+mod units;
+
+pub use advance::{AdvanceOutcome, advance};
+pub use units::{AssignOutcome, Report, ReportOutcome, assign, report, resolve_in};
+
 use std::time::SystemTime;
 
-use lockstep_rollout::{self as pure, Decision, Policy, Tally, View};
+use lockstep_rollout::{self as pure, Policy, Tally};
 use lockstep_store::rollout::{self as rdb, EventRow, RolloutRow};
 use lockstep_store::{fleet as db, rusqlite::Connection};
 use serde::Serialize;
@@ -24,7 +30,7 @@ use serde::Serialize;
 use crate::Error;
 use crate::events::{DeliveryReport, Event, Notifier};
 use crate::home::{Fleet, Pending};
-use crate::spec::{Channel, ComponentVersion, check_name, check_text};
+use crate::spec::{Channel, ComponentVersion, check_text};
 
 /// The failpoints of `rollout advance`, in the order they are reached.
 pub const FAILPOINTS: &[&str] = &[
@@ -32,7 +38,7 @@ pub const FAILPOINTS: &[&str] = &[
     "rollout_advance_after_commit",
 ];
 
-fn unix(now: SystemTime) -> i64 {
+pub(crate) fn unix(now: SystemTime) -> i64 {
     lockstep_state::time::unix_seconds(now)
 }
 
@@ -104,12 +110,12 @@ pub struct Status {
     pub stage_started_at: String,
 }
 
-struct Loaded {
+pub(crate) struct Loaded {
     row: RolloutRow,
     machine: pure::Rollout,
 }
 
-fn load(conn: &Connection, row: RolloutRow) -> Result<Loaded, Error> {
+pub(crate) fn load(conn: &Connection, row: RolloutRow) -> Result<Loaded, Error> {
     let policy: Policy = serde_json::from_str(&row.policy).map_err(|e| Error::Nothing {
         what: format!("rollout {}: the stored policy is unreadable: {e}", row.id),
     })?;
@@ -132,7 +138,7 @@ fn load(conn: &Connection, row: RolloutRow) -> Result<Loaded, Error> {
     Ok(Loaded { row, machine })
 }
 
-fn status_of(l: &Loaded) -> Status {
+pub(crate) fn status_of(l: &Loaded) -> Status {
     let m = &l.machine;
     let t = m.tally;
     Status {
@@ -162,7 +168,7 @@ fn status_of(l: &Loaded) -> Status {
     }
 }
 
-fn select(conn: &Connection, sel: &Selector) -> Result<RolloutRow, Error> {
+pub(crate) fn select(conn: &Connection, sel: &Selector) -> Result<RolloutRow, Error> {
     let all = rdb::list(conn)?;
     if let Some(id) = &sel.id {
         return all.into_iter().find(|r| &r.id == id).ok_or_else(|| {
@@ -242,7 +248,7 @@ pub fn finish_pending(
     Ok(reports)
 }
 
-fn halt_event(row: &RolloutRow) -> Event {
+pub(crate) fn halt_event(row: &RolloutRow) -> Event {
     let detail: serde_json::Value = row
         .halt_evidence
         .as_deref()
@@ -380,327 +386,6 @@ pub fn list(fleet: &Fleet) -> Result<Vec<Status>, Error> {
         .into_iter()
         .map(|r| load(conn, r).map(|l| status_of(&l)))
         .collect()
-}
-
-/// `rollout assign UNIT --json`.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
-#[non_exhaustive]
-pub struct AssignOutcome {
-    /// `lockstep.rollout-assign/v1`.
-    pub schema: &'static str,
-    /// The unit.
-    pub unit: String,
-    /// The component.
-    pub component: String,
-    /// The version the unit runs.
-    pub version: String,
-    /// The unit's bucket in 0..10000.
-    pub bucket: u16,
-    /// The stage's share in basis points.
-    pub stage_bp: u16,
-    /// `pin`, `rollout` or `rollback_target`.
-    pub why: &'static str,
-    /// The rollout.
-    pub rollout: String,
-    /// The rollout's state.
-    pub state: String,
-}
-
-/// `rollout assign UNIT [--org ORG]`: the version `unit` runs now. A valid pin of `org` (or,
-/// without `org`, of an organisation named like the unit) wins; expired pins are ignored.
-pub fn assign(
-    fleet: &mut Fleet,
-    notifier: &Notifier,
-    sel: &Selector,
-    unit: &str,
-    org: Option<&str>,
-    now: SystemTime,
-) -> Result<AssignOutcome, Error> {
-    check_name("unit", unit)?;
-    finish_pending(fleet, notifier)?;
-    let conn = fleet.store.conn();
-    let l = load(conn, select(conn, sel)?)?;
-    let pin = db::pin(conn, org.unwrap_or(unit), &l.row.component)?
-        .filter(|p| p.expires_unix.is_none_or(|e| e > unix(now)));
-    let view = View {
-        id: &l.row.id,
-        version: &l.row.version,
-        rollback: &l.row.rollback_version,
-        state: l.machine.state,
-        stage_bp: l.machine.stage_bp(),
-    };
-    let a = pure::assign(&view, unit, pin.as_ref().map(|p| p.version.as_str()));
-    Ok(AssignOutcome {
-        schema: "lockstep.rollout-assign/v1",
-        unit: unit.to_owned(),
-        component: l.row.component.clone(),
-        version: a.version.to_owned(),
-        bucket: a.bucket,
-        stage_bp: a.stage_bp,
-        why: a.why.as_str(),
-        rollout: l.row.id.clone(),
-        state: l.machine.state.as_str().to_owned(),
-    })
-}
-
-/// What a rollout says `unit` runs, for `resolve`: `None` unless the newest rollout of
-/// `component` on `channel` is of the channel's current known-good version and has not
-/// completed (a completed rollout, or a halted one whose version was quarantined, leaves the
-/// answer to the known-good registry). Pins are the caller's to apply first.
-pub fn resolve_in(
-    conn: &Connection,
-    unit: &str,
-    component: &str,
-    channel: Channel,
-) -> Result<Option<(String, pure::Why)>, Error> {
-    let Some(row) = rdb::latest_for(conn, component, channel.as_str())? else {
-        return Ok(None);
-    };
-    let Some(state) = pure::State::parse(&row.state) else {
-        return Ok(None);
-    };
-    let current = db::channel_versions(conn, component, channel.as_str(), 1)?;
-    if state == pure::State::Completed || current.first() != Some(&row.version) {
-        return Ok(None);
-    }
-    let policy: Policy = serde_json::from_str(&row.policy).map_err(|e| Error::Nothing {
-        what: format!("rollout {}: the stored policy is unreadable: {e}", row.id),
-    })?;
-    let view = View {
-        id: &row.id,
-        version: &row.version,
-        rollback: &row.rollback_version,
-        state,
-        stage_bp: policy.stage_bp(usize::try_from(row.stage).unwrap_or(0)),
-    };
-    let a = pure::assign(&view, unit, None);
-    Ok(Some((a.version.to_owned(), a.why)))
-}
-
-/// One report of a unit.
-#[derive(Debug, Clone, PartialEq, Eq, serde::Deserialize)]
-#[non_exhaustive]
-pub struct Report {
-    /// The unit.
-    pub unit: String,
-    /// `success` or `failure`.
-    pub outcome: String,
-    /// The start latency.
-    #[serde(default)]
-    pub latency_ms: Option<u64>,
-}
-
-impl Report {
-    /// A report.
-    pub fn new(unit: &str, success: bool, latency_ms: Option<u64>) -> Report {
-        Report {
-            unit: unit.to_owned(),
-            outcome: if success { "success" } else { "failure" }.to_owned(),
-            latency_ms,
-        }
-    }
-}
-
-/// `rollout report --json`.
-#[derive(Debug, Clone, PartialEq, Serialize)]
-#[non_exhaustive]
-pub struct ReportOutcome {
-    /// `lockstep.rollout-report/v1`.
-    pub schema: &'static str,
-    /// The rollout.
-    pub rollout: String,
-    /// Reports stored.
-    pub recorded: usize,
-    /// Whether they count towards the stage (false once the rollout ended).
-    pub counted: bool,
-    /// The rollout's state.
-    pub state: String,
-    /// The current stage in percent.
-    pub stage_percent: u8,
-    /// Reports in the current stage, these included.
-    pub samples: u64,
-    /// Failures in the current stage.
-    pub failures: u64,
-}
-
-/// `rollout report UNIT --outcome success|failure [--latency-ms N]`, or a batch: stored as
-/// rollout events of the current stage, in one transaction. Reports after the rollout ended
-/// are stored but do not count.
-pub fn report(
-    fleet: &mut Fleet,
-    notifier: &Notifier,
-    sel: &Selector,
-    reports: &[Report],
-    now: SystemTime,
-) -> Result<ReportOutcome, Error> {
-    for r in reports {
-        check_name("unit", &r.unit)?;
-        if r.outcome != "success" && r.outcome != "failure" {
-            return Err(Error::invalid("outcome", &r.outcome, "success or failure"));
-        }
-    }
-    finish_pending(fleet, notifier)?;
-    let row = select(fleet.store.conn(), sel)?;
-    let at = unix(now);
-    let tx = fleet
-        .store
-        .conn_mut()
-        .transaction_with_behavior(lockstep_store::rusqlite::TransactionBehavior::Immediate)
-        .map_err(lockstep_store::Error::from)?;
-    // Read the stage inside the transaction: a concurrent advance cannot slip in between.
-    let current = rdb::get(&tx, &row.id)?.unwrap_or(row);
-    for r in reports {
-        let latency = r.latency_ms.map(|ms| i64::try_from(ms).unwrap_or(i64::MAX));
-        rdb::add_event(
-            &tx,
-            &EventRow::report(
-                &current.id,
-                at,
-                current.stage,
-                &r.unit,
-                r.outcome == "success",
-                latency,
-            ),
-        )?;
-    }
-    tx.commit().map_err(lockstep_store::Error::from)?;
-    let l = load(fleet.store.conn(), current)?;
-    Ok(ReportOutcome {
-        schema: "lockstep.rollout-report/v1",
-        rollout: l.row.id.clone(),
-        recorded: reports.len(),
-        counted: l.machine.state.is_active(),
-        state: l.machine.state.as_str().to_owned(),
-        stage_percent: l.machine.stage_percent(),
-        samples: l.machine.tally.samples,
-        failures: l.machine.tally.bad(),
-    })
-}
-
-/// `rollout advance --json`.
-#[derive(Debug, Clone, PartialEq, Serialize)]
-#[non_exhaustive]
-pub struct AdvanceOutcome {
-    /// `lockstep.rollout-advance/v1`.
-    pub schema: &'static str,
-    /// `halt`, `advance`, `complete`, `stay` or `pause`.
-    pub decision: &'static str,
-    /// The stage evaluated, in percent.
-    pub evaluated_percent: u8,
-    /// The tally it was judged on.
-    pub samples: u64,
-    /// Failures in it.
-    pub failures: u64,
-    /// The Wilson interval.
-    pub bounds: pure::Bounds,
-    /// Why it halted.
-    pub evidence: Option<pure::HaltEvidence>,
-    /// The rollout afterwards.
-    pub status: Status,
-    /// Webhook deliveries (a halt's `rollout_halted`).
-    pub notifications: Vec<DeliveryReport>,
-}
-
-/// `rollout advance`: evaluates the current stage and applies the decision (see
-/// [`lockstep_rollout::evaluate`]). A halt quarantines the version with the evidence (in the
-/// same transaction), records the event and sends `rollout_halted`.
-pub fn advance(
-    fleet: &mut Fleet,
-    notifier: &Notifier,
-    sel: &Selector,
-    actor: &str,
-    now: SystemTime,
-) -> Result<AdvanceOutcome, Error> {
-    check_text("actor", actor)?;
-    finish_pending(fleet, notifier)?;
-    let conn = fleet.store.conn();
-    let before = load(conn, select(conn, sel)?)?;
-    let mut machine = before.machine.clone();
-    let at = unix(now);
-    let tally = machine.tally;
-    let evaluated_percent = machine.stage_percent();
-    let decision = machine.advance(at).map_err(|e| Error::Nothing {
-        what: format!("rollout {}: {e}", before.row.id),
-    })?;
-    let (word, event_kind, outcome) = match &decision {
-        Decision::Halt { .. } => ("halt", "halted", "halted"),
-        Decision::Advance { .. } => ("advance", "advanced", "running"),
-        Decision::Complete => ("complete", "completed", "completed"),
-        Decision::Pause { .. } => ("pause", "paused", "paused"),
-        Decision::Stay => ("stay", "", ""),
-    };
-    let evidence = match &decision {
-        Decision::Halt { evidence } => Some(evidence.clone()),
-        _ => None,
-    };
-    let mut row = before.row.clone();
-    if !event_kind.is_empty() {
-        row.state = machine.state.as_str().to_owned();
-        row.stage = i64::try_from(machine.stage).unwrap_or(row.stage);
-        row.stage_started = machine.stage_started;
-        row.updated_at = at;
-        let detail = serde_json::json!({
-            "decision": word,
-            "from_percent": evaluated_percent,
-            "to_percent": machine.stage_percent(),
-            "samples": tally.samples,
-            "failures": tally.bad(),
-            "evidence": evidence,
-            "summary": evidence.as_ref().map(pure::HaltEvidence::summary),
-        });
-        if evidence.is_some() {
-            row.halt_evidence = Some(detail.to_string());
-            row.followup_pending = true;
-        }
-        let reason = evidence
-            .as_ref()
-            .map(|e| format!("rollout {} halted: {}", row.id, e.summary()));
-        let record = Pending::new(actor, &format!("rollout_{event_kind}"), outcome)
-            .from(Some(&row.rollback_version))
-            .to(&row.version)
-            .detail("component", row.component.as_str())
-            .detail("channel", row.channel.as_str())
-            .detail("rollout", row.id.as_str())
-            .detail("evaluation", detail.clone());
-        let expected = (before.row.state.clone(), before.row.stage);
-        let event = EventRow::lifecycle(&row.id, at, event_kind, before.row.stage)
-            .with_detail(detail.to_string());
-        fleet.commit("rollout_advance", record, |tx| {
-            let current = rdb::get(tx, &row.id)?;
-            if current.map(|c| (c.state, c.stage)) != Some(expected.clone()) {
-                return Err(Error::Nothing {
-                    what: format!(
-                        "rollout {} changed while it was being evaluated; run advance again",
-                        row.id
-                    ),
-                });
-            }
-            rdb::update(tx, &row)?;
-            rdb::add_event(tx, &event)?;
-            if let Some(reason) = &reason {
-                let now_text = lockstep_state::time::rfc3339_from_unix(at);
-                db::quarantine(tx, &row.component, &row.version, reason, actor, &now_text)?;
-            }
-            Ok(())
-        })?;
-    }
-    let notifications = if evidence.is_some() {
-        finish_pending(fleet, notifier)?
-    } else {
-        Vec::new()
-    };
-    let after = load(fleet.store.conn(), row)?;
-    Ok(AdvanceOutcome {
-        schema: "lockstep.rollout-advance/v1",
-        decision: word,
-        evaluated_percent,
-        samples: tally.samples,
-        failures: tally.bad(),
-        bounds: pure::wilson(tally.bad(), tally.samples, before.machine.policy.z),
-        evidence,
-        status: status_of(&after),
-        notifications,
-    })
 }
 
 /// `rollout pause|resume|abort`.
