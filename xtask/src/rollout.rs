@@ -423,7 +423,7 @@ impl RolloutArgs {
 #[command(after_help = "\
 Examples:
   lockstep dashboard --out site --verticals 'fixtures/verticals/*/vertical_manifest.yaml'
-  lockstep dashboard --out site --verticals 'verticals/*' --registry fixtures/registry --cascade cascade.toml
+  lockstep dashboard --out site --verticals 'verticals/*' --registry reg/ --cascade cascade.toml
   lockstep dashboard --out site --json               # the same figures as JSON on stdout
 
 Writes DIR/index.html and DIR/assets/ (no network requests; open it from file://). Each
