@@ -1,25 +1,15 @@
-//! `release-cascade`: glue between the command line and `lockstep_engine::cascade`.
+//! `release-cascade`: glue between the command line and `lockstep_release`.
 
-use std::collections::BTreeMap;
-use std::io::IsTerminal;
 use std::path::Path;
 use std::sync::Mutex;
 use std::time::Instant;
 
-use lockstep_cascade::{Plan, Request};
-use lockstep_engine::cascade::{self, Discovered, execute};
+use lockstep_release::Plan;
+use lockstep_release::{self as cascade, Discovered, execute};
 
 use crate::cli::CascadeArgs;
+use crate::fail::fail;
 use crate::out::{BOLD, DIM, Failure, GREEN, Out, RED, Table, YELLOW, paint};
-
-fn cascade_failure(e: cascade::Error) -> Failure {
-    Failure::input(e.kind(), e.to_string())
-}
-
-fn exec_failure(e: execute::ExecError) -> Failure {
-    let code = if e.left_inconsistent() { 3 } else { 2 };
-    Failure::new(code, e.kind(), e.to_string())
-}
 
 pub fn run(cwd: &Path, mut args: CascadeArgs, out: &Out) -> Result<u8, Failure> {
     let mut demo_note = None;
@@ -51,8 +41,8 @@ pub fn run(cwd: &Path, mut args: CascadeArgs, out: &Out) -> Result<u8, Failure> 
         demo_note = Some(dir);
     }
     let config_path = cwd.join(&args.config);
-    let loaded = cascade::load(&config_path).map_err(cascade_failure)?;
-    let discovered = cascade::discover(&loaded).map_err(cascade_failure)?;
+    let loaded = cascade::load(&config_path).map_err(fail)?;
+    let discovered = cascade::discover(&loaded).map_err(fail)?;
     let mut options = execute::Options::default()
         .push(args.push)
         .only(args.only.clone());
@@ -94,12 +84,12 @@ pub fn run(cwd: &Path, mut args: CascadeArgs, out: &Out) -> Result<u8, Failure> 
         } else {
             execute::abort(&discovered, &options, &progress)
         }
-        .map_err(exec_failure)?;
+        .map_err(fail)?;
         return finish(out, &report, None);
     }
 
     if let Some(j) =
-        execute::CascadeJournal::load(&execute::state_dir(&discovered)).map_err(exec_failure)?
+        execute::CascadeJournal::load(&execute::state_dir(&discovered)).map_err(fail)?
     {
         return Err(Failure::input(
             "interrupted_cascade",
@@ -113,11 +103,15 @@ pub fn run(cwd: &Path, mut args: CascadeArgs, out: &Out) -> Result<u8, Failure> 
         ));
     }
     let plan = match (&args.plan, &args.only) {
-        (Some(file), Some(_)) => read_plan(file)?,
+        (Some(file), Some(_)) => cascade::read_plan(file).map_err(fail)?,
         _ => {
-            let plan = compute_plan(&discovered, &args, exact_pins(&args, &loaded))?;
+            let request = cascade::PlanOptions::default()
+                .from(args.from.clone())
+                .bump(args.bump)
+                .exact_pins(args.exact_pins);
+            let plan = cascade::plan(&discovered, &request).map_err(fail)?;
             if let Some(file) = &args.plan {
-                let saved = read_plan(file)?;
+                let saved = cascade::read_plan(file).map_err(fail)?;
                 options = options.expect_digest(Some(saved.digest.clone()));
             }
             plan
@@ -155,27 +149,17 @@ pub fn run(cwd: &Path, mut args: CascadeArgs, out: &Out) -> Result<u8, Failure> 
     if !out.json {
         out.eprint(&render_plan(&plan, &discovered));
     }
-    if !args.yes {
-        if !std::io::stdin().is_terminal() {
-            return Err(Failure::input(
-                "confirmation_required",
-                "no terminal to confirm on; pass --yes to release without asking",
-            ));
-        }
-        out.eprint(&format!(
-            "Release {} package(s) in {} wave(s)? [y/N] ",
-            plan.steps().count(),
-            plan.waves.len()
-        ));
-        let mut line = String::new();
-        let _ = std::io::stdin().read_line(&mut line);
-        if !matches!(line.trim(), "y" | "Y" | "yes") {
-            out.eprint("not confirmed; nothing was changed\n");
-            return Ok(1);
-        }
+    let question = format!(
+        "Release {} package(s) in {} wave(s)?",
+        plan.steps().count(),
+        plan.waves.len()
+    );
+    if !crate::out::confirm(&question, args.yes)? {
+        out.eprint("not confirmed; nothing was changed\n");
+        return Ok(1);
     }
     let started = Instant::now();
-    let report = execute::execute(&discovered, &plan, &options, &progress).map_err(exec_failure)?;
+    let report = execute::execute(&discovered, &plan, &options, &progress).map_err(fail)?;
     let code = finish(out, &report, Some(started))?;
     if let Some(dir) = demo_note
         && !out.json
@@ -187,72 +171,6 @@ pub fn run(cwd: &Path, mut args: CascadeArgs, out: &Out) -> Result<u8, Failure> 
         ));
     }
     Ok(code)
-}
-
-fn exact_pins(args: &CascadeArgs, loaded: &cascade::LoadedConfig) -> bool {
-    args.exact_pins || loaded.config.options.exact_pins
-}
-
-fn read_plan(file: &Path) -> Result<Plan, Failure> {
-    let text = std::fs::read_to_string(file)
-        .map_err(|e| Failure::input("io", format!("cannot read {}: {e}", file.display())))?;
-    serde_json::from_str(&text).map_err(|e| {
-        Failure::input(
-            "invalid_plan",
-            format!("{}: not a lockstep.cascade-plan/v1 plan ({e}); write one with `release-cascade --dry-run --json > FILE`", file.display()),
-        )
-    })
-}
-
-fn compute_plan(discovered: &Discovered, args: &CascadeArgs, exact: bool) -> Result<Plan, Failure> {
-    let graph = discovered.graph().map_err(cascade_failure)?;
-    for name in &args.from {
-        if discovered.package(name).is_none() {
-            let known: Vec<&str> = discovered
-                .packages
-                .iter()
-                .map(|p| p.name.as_str())
-                .collect();
-            return Err(Failure::input(
-                "unknown_package",
-                format!(
-                    "--from {name}: no such package; known: {}",
-                    known.join(", ")
-                ),
-            ));
-        }
-    }
-    let start: Vec<String> = if args.from.is_empty() {
-        discovered.packages.iter().map(|p| p.name.clone()).collect()
-    } else {
-        args.from.clone()
-    };
-    let mut request = Request::new(start).with_exact_pins(exact);
-    match args.bump {
-        Some(b) => request = request.with_bump(b),
-        None => {
-            let mut commits: BTreeMap<String, Vec<String>> = BTreeMap::new();
-            for p in &discovered.packages {
-                let Some(repo) = discovered.repo(&p.repo) else {
-                    continue;
-                };
-                let tag = graph.tag(p, &p.version);
-                let since = lockstep_snapshot_tag(&repo.dir, &tag);
-                let log =
-                    cascade::commits_since(&repo.dir, since.as_deref()).map_err(cascade_failure)?;
-                commits.insert(p.name.clone(), log);
-            }
-            for (name, messages) in commits {
-                request = request.with_commits(name, messages);
-            }
-        }
-    }
-    lockstep_cascade::plan(&graph, &request)
-        .map_err(|e| Failure::input("cascade_plan", e.to_string()))
-}
-
-fn lockstep_snapshot_tag(dir: &Path, tag: &str) -> Option<String> {
-    cascade::tag_exists(dir, tag).then(|| tag.to_owned())
 }
 
 fn render_plan(plan: &Plan, discovered: &Discovered) -> String {
@@ -406,7 +324,7 @@ fn finish(out: &Out, report: &execute::Report, started: Option<Instant>) -> Resu
 }
 
 fn status(discovered: &Discovered, check: bool, out: &Out) -> Result<u8, Failure> {
-    let report = cascade::status(discovered).map_err(cascade_failure)?;
+    let report = cascade::status(discovered).map_err(fail)?;
     let consistent = report.is_consistent();
     if out.json {
         out.print(&format!("{}\n", report.to_json()));

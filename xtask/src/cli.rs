@@ -111,7 +111,7 @@ stable sees stable and lts; lts sees lts only.")]
         target: Target,
         /// Judge releases as a vertical on this channel would (default: update_channel).
         #[arg(long, value_name = "CHANNEL")]
-        channel: Option<lockstep_manifest::Channel>,
+        channel: Option<lockstep_upgrade::reexports::Channel>,
         /// Exit 100 when a compatible update is available (0 otherwise).
         #[arg(long)]
         exit_code: bool,
@@ -302,7 +302,7 @@ Channels: stable, beta, lts, canary. The manifest keeps its comments and layout;
 change yourself.")]
     Channel {
         /// The channel to switch to.
-        channel: Option<lockstep_manifest::Channel>,
+        channel: Option<lockstep_upgrade::reexports::Channel>,
         #[command(flatten)]
         place: Where,
         #[command(flatten)]
@@ -460,7 +460,7 @@ pub struct CascadeArgs {
     pub from: Vec<String>,
     /// The start packages' bump (default: from conventional commits).
     #[arg(long, value_name = "LEVEL")]
-    pub bump: Option<lockstep_cascade::Bump>,
+    pub bump: Option<lockstep_release::Bump>,
     /// Rewrite version requirements even when they already admit the new version.
     #[arg(long)]
     pub exact_pins: bool,
@@ -510,4 +510,9 @@ pub struct CascadeArgs {
     /// Write a CI workflow for the plan instead of running it.
     #[arg(long, value_name = "KIND", value_parser = ["github-actions"])]
     pub emit: Option<String>,
+}
+
+/// An environment variable, `None` when unset or empty.
+pub fn env(name: &str) -> Option<String> {
+    std::env::var(name).ok().filter(|s| !s.is_empty())
 }

@@ -2,12 +2,13 @@
 
 use std::path::{Path, PathBuf};
 
-use lockstep_compat::Policy;
-use lockstep_engine::{current, gate, registry, update, workspace};
-use lockstep_manifest::{DocumentKind, Problem, Release, ReleaseIndex, VerticalManifest};
+use lockstep_upgrade::reexports::Policy;
+use lockstep_upgrade::reexports::{DocumentKind, Problem, Release, ReleaseIndex, VerticalManifest};
+use lockstep_upgrade::{current, flow, gate, registry, update, workspace};
 use serde::Serialize;
 
-use crate::cli::{Command, Target};
+use crate::cli::{Command, Target, env};
+use crate::fail::{fail, flow_failure};
 use crate::out::{BOLD, DIM, Failure, GREEN, Out, RED, Table, paint, verdict_style};
 
 pub fn run(command: Command, out: &Out) -> Result<u8, Failure> {
@@ -96,52 +97,6 @@ pub fn run(command: Command, out: &Out) -> Result<u8, Failure> {
     }
 }
 
-pub fn env(name: &str) -> Option<String> {
-    std::env::var(name).ok().filter(|s| !s.is_empty())
-}
-
-fn problems_text(path: &Path, problems: &[Problem]) -> String {
-    problems
-        .iter()
-        .map(|p| {
-            let at = if p.line > 0 {
-                format!("{}:{}:{}", path.display(), p.line, p.column)
-            } else {
-                path.display().to_string()
-            };
-            let field = if p.field.is_empty() {
-                String::new()
-            } else {
-                format!("{}: ", p.field)
-            };
-            format!("  {at}: {field}{}", p.message)
-        })
-        .collect::<Vec<_>>()
-        .join("\n")
-}
-
-pub fn workspace_failure(e: workspace::Error) -> Failure {
-    let kind = e.kind();
-    match e {
-        workspace::Error::Invalid { path, invalid } => Failure::input(
-            kind,
-            format!(
-                "{} is not a valid vertical manifest ({} problem{}):\n{}\nrun `lockstep validate {}` after fixing it",
-                path.display(),
-                invalid.problems.len(),
-                if invalid.problems.len() == 1 { "" } else { "s" },
-                problems_text(&path, &invalid.problems),
-                path.display()
-            ),
-        ),
-        other => Failure::input(kind, other.to_string()),
-    }
-}
-
-pub fn registry_failure(spec: &str, e: &registry::Error) -> Failure {
-    Failure::input("registry", format!("cannot read registry {spec}: {e}"))
-}
-
 // ---------------------------------------------------------------------------------------------
 // validate
 
@@ -182,7 +137,7 @@ fn validate(cwd: &Path, paths: Vec<PathBuf>, out: &Out) -> Result<u8, Failure> {
         let path = resolve_dir(&given);
         let text = std::fs::read_to_string(&path)
             .map_err(|e| Failure::input("io", format!("cannot read {}: {e}", path.display())))?;
-        let (kind, result) = match lockstep_manifest::detect_kind(&text) {
+        let (kind, result) = match lockstep_upgrade::reexports::detect_kind(&text) {
             DocumentKind::ReleaseIndex => ("release_index", ReleaseIndex::parse(&text).map(drop)),
             DocumentKind::Release => ("release", Release::parse_json(&text).map(drop)),
             DocumentKind::VerticalManifest => (
@@ -191,7 +146,7 @@ fn validate(cwd: &Path, paths: Vec<PathBuf>, out: &Out) -> Result<u8, Failure> {
             ),
             DocumentKind::CascadeConfig => (
                 "cascade_config",
-                lockstep_manifest::CascadeConfig::parse(&text).map(drop),
+                lockstep_upgrade::reexports::CascadeConfig::parse(&text).map(drop),
             ),
             _ => {
                 return Err(Failure::input(
@@ -250,7 +205,7 @@ fn validate(cwd: &Path, paths: Vec<PathBuf>, out: &Out) -> Result<u8, Failure> {
                         DIM,
                         &format!("({kind}, {n} problem{})", if n == 1 { "" } else { "s" })
                     ),
-                    problems_text(path, problems)
+                    Problem::located(&path.display().to_string(), problems)
                 ));
             }
         }
@@ -301,30 +256,15 @@ struct StatusJson<'a> {
 fn status(
     cwd: &Path,
     target: &Target,
-    channel: Option<lockstep_manifest::Channel>,
+    channel: Option<lockstep_upgrade::reexports::Channel>,
     exit_code: bool,
     is_status: bool,
     out: &Out,
 ) -> Result<u8, Failure> {
-    let vertical =
-        workspace::Vertical::load(target.manifest.as_deref(), cwd).map_err(workspace_failure)?;
-    let spec = vertical
-        .registry_spec(
-            target.registry.as_deref(),
-            env(workspace::REGISTRY_ENV).as_deref(),
-        )
-        .map_err(workspace_failure)?;
-    let current = current::detect(&vertical, target.current.as_ref())
-        .map_err(|e| Failure::input(e.kind(), e.to_string()))?;
-    let releases = registry::load(&spec, Some(&vertical.state_dir()))
-        .map_err(|e| registry_failure(&spec, &e))?;
-    let report = update::report(
-        &vertical.manifest,
-        &current.version,
-        channel,
-        &releases,
-        Policy::default(),
-    );
+    let target = crate::txn::flow_target(target);
+    let inputs = flow::inputs(cwd, &target).map_err(flow_failure)?;
+    let (current, report) = flow::status(&inputs, &target, channel).map_err(flow_failure)?;
+    let (vertical, spec) = (&inputs.vertical, &inputs.spec);
 
     if out.json {
         out.print_json(&StatusJson {
@@ -332,7 +272,7 @@ fn status(
             vertical: &vertical.manifest.domain_name,
             manifest: vertical.manifest_path.display().to_string(),
             current_source: &current.source,
-            registry: &spec,
+            registry: spec,
         });
     } else {
         let mut text = String::new();
@@ -463,55 +403,20 @@ fn gate_cmd(
         .map(str::to_owned)
         .or_else(|| env(workspace::REGISTRY_ENV));
     let releases = match &spec {
-        Some(spec) => registry::load(spec, Some(&cwd.join(".lockstep")))
-            .map_err(|e| registry_failure(spec, &e))?,
+        Some(spec) => {
+            let state = lockstep_upgrade::reexports::layout::state_dir(cwd);
+            registry::load(spec, Some(&state)).map_err(|source| {
+                flow_failure(flow::Error::Registry {
+                    spec: spec.clone(),
+                    source: Box::new(source),
+                })
+            })?
+        }
         None => Vec::new(),
     };
-    let candidate = match release_file {
-        Some(path) => {
-            let text = std::fs::read_to_string(path).map_err(|e| {
-                Failure::input("io", format!("cannot read {}: {e}", path.display()))
-            })?;
-            let release = Release::parse_json(&text).map_err(|e| {
-                Failure::input(
-                    "invalid_release",
-                    format!(
-                        "{} is not a valid release.json:\n{}",
-                        path.display(),
-                        problems_text(path, &e.problems)
-                    ),
-                )
-            })?;
-            if release.version != *version {
-                return Err(Failure::input(
-                    "version_mismatch",
-                    format!(
-                        "{} describes core {}, not {version}; pass the release.json of {version}",
-                        path.display(),
-                        release.version
-                    ),
-                ));
-            }
-            release
-        }
-        None => match releases.iter().find(|r| r.version == *version) {
-            Some(r) => r.clone(),
-            None if spec.is_none() => {
-                return Err(Failure::input(
-                    "no_registry",
-                    "gate needs the release's metadata: pass --registry SPEC, set LOCKSTEP_REGISTRY, or pass --release FILE",
-                ));
-            }
-            None => {
-                let e = gate::Error::UnknownRelease {
-                    version: version.clone(),
-                    registry: spec.clone().unwrap_or_default(),
-                };
-                return Err(Failure::input(e.kind(), e.to_string()));
-            }
-        },
-    };
-    let paths = gate::expand(patterns, cwd).map_err(|e| Failure::input(e.kind(), e.to_string()))?;
+    let candidate =
+        gate::candidate(version, release_file, &releases, spec.as_deref()).map_err(fail)?;
+    let paths = gate::expand(patterns, cwd).map_err(fail)?;
     let manifests = gate::read_manifests(&paths);
     let report = gate::gate(&candidate, &releases, &manifests, Policy::default(), cwd);
 

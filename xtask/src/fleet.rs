@@ -9,11 +9,11 @@ use clap::{Args, Subcommand};
 use lockstep_fleet::events::{DeliveryReport, Notifier};
 use lockstep_fleet::spec::{Channel, ComponentVersion};
 use lockstep_fleet::{Fleet, Home, events, known_good, lab, pins, timer, watch};
-use lockstep_state::Classify;
+use lockstep_upgrade::reexports::Classify;
 use serde::Serialize;
 
 use crate::cli::Common;
-use crate::commands::env;
+use crate::cli::env;
 use crate::out::{BOLD, DIM, Failure, GREEN, Out, RED, Table, YELLOW, paint};
 
 /// Where the fleet's state is.

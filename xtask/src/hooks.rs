@@ -1,9 +1,9 @@
-//! `hooks install` and `tag-check`: render what `lockstep_engine::cascade::tagcheck` says.
+//! `hooks install` and `tag-check`: render what `lockstep_release::tagcheck` says.
 
 use std::path::{Path, PathBuf};
 
-use lockstep_engine::cascade::tagcheck::{self, HookOutcome, TagCheck};
-use lockstep_engine::workspace::work_tree_root;
+use lockstep_release::tagcheck::{self, HookOutcome, TagCheck};
+use lockstep_upgrade::workspace::work_tree_root;
 use serde::Serialize;
 
 use crate::out::{BOLD, Failure, GREEN, Out, RED, paint};

@@ -1,11 +1,12 @@
 //! `lockstep`: the command line (run from a checkout as `cargo xtask`).
 //!
 //! Glue only: argument parsing, rendering, exit codes. The workflows live in
-//! `lockstep-engine` and the crates beneath it.
+//! the workflow crates (`lockstep-upgrade`, `lockstep-release`, …) and the crates beneath them.
 
 mod cascade;
 mod cli;
 mod commands;
+mod fail;
 mod fleet;
 mod hooks;
 mod out;

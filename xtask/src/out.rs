@@ -1,6 +1,6 @@
 //! Rendering: colour that respects NO_COLOR and pipes, aligned tables, JSON, errors.
 
-use std::io::Write;
+use std::io::{BufRead, IsTerminal, Write};
 
 use anstream::{AutoStream, ColorChoice};
 use anstyle::{AnsiColor, Style};
@@ -180,4 +180,26 @@ fn visible_len(s: &str) -> usize {
         }
     }
     n
+}
+
+/// Asks on the terminal; without one, refuses (the caller must pass --yes).
+pub fn confirm(question: &str, yes: bool) -> Result<bool, Failure> {
+    if yes {
+        return Ok(true);
+    }
+    if !std::io::stdin().is_terminal() {
+        return Err(Failure::input(
+            "confirmation_required",
+            "no terminal to confirm on; pass --yes to proceed without asking",
+        ));
+    }
+    let mut err = std::io::stderr();
+    let _ = write!(err, "{question} [y/N] ");
+    let _ = err.flush();
+    let mut line = String::new();
+    std::io::stdin()
+        .lock()
+        .read_line(&mut line)
+        .map_err(|e| Failure::input("io", format!("cannot read the answer: {e}")))?;
+    Ok(matches!(line.trim(), "y" | "Y" | "yes" | "YES" | "Yes"))
 }

@@ -8,13 +8,13 @@ use std::path::{Path, PathBuf};
 use std::time::SystemTime;
 
 use clap::{Args, Subcommand};
-use lockstep_engine::gate::ManifestInput;
 use lockstep_fleet::rollout::{self, Report, Selector, Status};
+use lockstep_fleet::rollout::{Command as Cmd, Policy};
 use lockstep_fleet::spec::{Channel, ComponentVersion};
-use lockstep_rollout::{Command as Cmd, Policy};
+use lockstep_upgrade::gate::ManifestInput;
 
 use crate::cli::Common;
-use crate::commands::env;
+use crate::cli::env;
 use crate::fleet::{Place, actor, fail};
 use crate::out::{BOLD, Failure, GREEN, Out, RED, YELLOW, paint};
 
@@ -392,7 +392,7 @@ impl RolloutArgs {
                 match file {
                     Some(path) => {
                         let full = cwd.join(&path);
-                        lockstep_state::fsx::write_atomic(&full, yaml.as_bytes()).map_err(|e| {
+                        std::fs::write(&full, yaml.as_bytes()).map_err(|e| {
                             Failure::input("io", format!("cannot write {}: {e}", full.display()))
                         })?;
                         if out.json {
@@ -458,11 +458,10 @@ impl DashboardArgs {
 
     pub fn run(self, cwd: &Path, out: &Out) -> Result<u8, Failure> {
         use lockstep_dashboard::{Inputs, VerticalInput};
-        let paths = lockstep_engine::gate::expand(&self.verticals, cwd)
+        let paths = lockstep_upgrade::gate::expand(&self.verticals, cwd)
             .map_err(|e| Failure::input(e.kind(), e.to_string()))?;
-        let manifests = lockstep_engine::gate::read_manifests(&paths);
-        let mut inputs = Inputs::default();
-        inputs.now = lockstep_state::time::unix_seconds(SystemTime::now());
+        let manifests = lockstep_upgrade::gate::read_manifests(&paths);
+        let mut inputs = Inputs::at(SystemTime::now());
         for m in &manifests {
             let channel = match &m.parsed {
                 Ok(v) => v.compatibility.update_channel.as_str(),
@@ -470,33 +469,27 @@ impl DashboardArgs {
             };
             let mut v = VerticalInput::new(&m.path, &name_of(m), channel);
             // What the work tree says (lockfile, pin or tag) wins over the audit log's guess.
-            v.current = lockstep_engine::workspace::Vertical::load(Some(&m.path), cwd)
+            v.current = lockstep_upgrade::workspace::Vertical::load(Some(&m.path), cwd)
                 .ok()
-                .and_then(|w| lockstep_engine::current::detect(&w, None).ok())
+                .and_then(|w| lockstep_upgrade::current::detect(&w, None).ok())
                 .map(|c| c.version.to_string());
             inputs.verticals.push(v);
         }
         for c in &self.cascade {
-            let c = cwd.join(c);
-            let dir = if c.is_dir() {
-                c
-            } else {
-                c.parent().map(Path::to_path_buf).unwrap_or(c)
-            };
-            inputs.cascade_logs.push(
-                lockstep_state::layout::state_dir(&dir).join(lockstep_state::layout::AUDIT_FILE),
-            );
+            inputs
+                .cascade_logs
+                .push(lockstep_dashboard::cascade_log(&cwd.join(c)));
         }
         let store = self.place.home(cwd).store_path().to_path_buf();
         inputs.store = store.is_file().then_some(store);
-        let mut figures = lockstep_dashboard::collect(&inputs)
-            .map_err(|e| Failure::input(lockstep_state::Classify::kind(&e), e.to_string()))?;
+        let mut figures = lockstep_dashboard::collect(&inputs).map_err(crate::fail::fail)?;
 
         let spec = self.registry.clone().or_else(|| env("LOCKSTEP_REGISTRY"));
         if let Some(spec) = spec {
-            let spec = lockstep_engine::workspace::resolve_spec(cwd, &spec);
-            let releases = lockstep_engine::registry::load(&spec, None)
-                .map_err(|e| crate::commands::registry_failure(&spec, &e))?;
+            let spec = lockstep_upgrade::workspace::resolve_spec(cwd, &spec);
+            let releases = lockstep_upgrade::registry::load(&spec, None).map_err(|e| {
+                Failure::input("registry", format!("cannot load the registry {spec}: {e}"))
+            })?;
             for row in &mut figures.verticals {
                 let m = manifests
                     .iter()
@@ -509,12 +502,12 @@ impl DashboardArgs {
                 ) else {
                     continue;
                 };
-                let report = lockstep_engine::update::report(
+                let report = lockstep_upgrade::update::report(
                     manifest,
                     &current,
                     None,
                     &releases,
-                    lockstep_compat::Policy::default(),
+                    lockstep_upgrade::reexports::Policy::default(),
                 );
                 row.pending_update = report.latest_compatible.map(|c| c.version);
             }
@@ -523,7 +516,7 @@ impl DashboardArgs {
         let dir = cwd.join(&self.out);
         lockstep_dashboard::render(&figures)
             .write(&dir)
-            .map_err(|e| Failure::input(lockstep_state::Classify::kind(&e), e.to_string()))?;
+            .map_err(crate::fail::fail)?;
         if out.json {
             out.print_json(&figures);
         } else {

@@ -1,27 +1,18 @@
 //! The transaction commands: plan, upgrade, rollback, recover, history, audit verify, channel.
 
-use std::io::{BufRead, IsTerminal, Write};
 use std::path::Path;
 use std::time::Duration;
 
-use lockstep_engine::txn::{self, Session};
-use lockstep_engine::upgrade::{self, Apply, Outcome, Plan, Planned};
-use lockstep_engine::{channel, current, registry, workspace};
-use lockstep_manifest::Channel;
+use lockstep_upgrade::reexports::Channel;
+use lockstep_upgrade::txn::{self, Session};
+use lockstep_upgrade::upgrade::{self, Apply, Outcome, Plan, Planned};
+use lockstep_upgrade::{channel, workspace};
 
+use crate::cli::env;
 use crate::cli::{Target, Where};
-use crate::commands::{env, registry_failure, workspace_failure};
+use crate::fail::{fail, flow_failure, workspace_failure};
 use crate::out::{BOLD, DIM, Failure, GREEN, Out, RED, Table, YELLOW, paint, verdict_style};
-
-fn txn_failure(e: txn::Error) -> Failure {
-    let code = if e.left_inconsistent() { 3 } else { 2 };
-    Failure::new(code, e.kind(), e.to_string())
-}
-
-fn upgrade_failure(e: upgrade::Error) -> Failure {
-    let code = if e.left_inconsistent() { 3 } else { 2 };
-    Failure::new(code, e.kind(), e.to_string())
-}
+use lockstep_upgrade::flow;
 
 fn load(cwd: &Path, manifest: Option<&Path>) -> Result<workspace::Vertical, Failure> {
     workspace::Vertical::load(manifest, cwd).map_err(workspace_failure)
@@ -33,8 +24,7 @@ fn command_line() -> String {
 }
 
 fn open_session(vertical: &workspace::Vertical, out: &Out) -> Result<Session, Failure> {
-    let session =
-        Session::open(vertical, &command_line(), &txn::default_actor()).map_err(txn_failure)?;
+    let session = Session::open(vertical, &command_line(), &txn::default_actor()).map_err(fail)?;
     report_recovery(&session, out);
     Ok(session)
 }
@@ -64,58 +54,33 @@ fn report_recovery(session: &Session, out: &Out) {
     }
 }
 
-/// Asks on the terminal; without one, refuses (the caller must pass --yes).
-fn confirm(question: &str, yes: bool) -> Result<bool, Failure> {
-    if yes {
-        return Ok(true);
-    }
-    if !std::io::stdin().is_terminal() {
-        return Err(Failure::input(
-            "confirmation_required",
-            "no terminal to confirm on; pass --yes to proceed without asking",
-        ));
-    }
-    let mut err = std::io::stderr();
-    let _ = write!(err, "{question} [y/N] ");
-    let _ = err.flush();
-    let mut line = String::new();
-    std::io::stdin()
-        .lock()
-        .read_line(&mut line)
-        .map_err(|e| Failure::input("io", format!("cannot read the answer: {e}")))?;
-    Ok(matches!(line.trim(), "y" | "Y" | "yes" | "YES" | "Yes"))
-}
-
-struct Inputs {
-    vertical: workspace::Vertical,
-    spec: String,
-}
-
-fn inputs(cwd: &Path, target: &Target) -> Result<Inputs, Failure> {
-    let vertical = load(cwd, target.manifest.as_deref())?;
-    let spec = vertical
-        .registry_spec(
-            target.registry.as_deref(),
-            env(workspace::REGISTRY_ENV).as_deref(),
-        )
-        .map_err(workspace_failure)?;
-    Ok(Inputs { vertical, spec })
+/// The library's target from the command line's.
+pub fn flow_target(target: &Target) -> flow::Target {
+    flow::Target::new(
+        target.manifest.clone(),
+        target.registry.clone(),
+        env(workspace::REGISTRY_ENV),
+        target.current.clone(),
+    )
 }
 
 fn make_plan(
-    inputs: &Inputs,
+    inputs: &flow::Inputs,
     target: &Target,
     to: Option<&semver::Version>,
     smoke_timeout: Option<u64>,
 ) -> Result<Planned, Failure> {
-    let vertical = &inputs.vertical;
-    let current = current::detect(vertical, target.current.as_ref())
-        .map_err(|e| Failure::input(e.kind(), e.to_string()))?;
-    let releases = registry::load(&inputs.spec, Some(&vertical.state_dir()))
-        .map_err(|e| registry_failure(&inputs.spec, &e))?;
-    let request = upgrade::Request::new(to.cloned(), inputs.spec.clone())
-        .smoke_timeout(smoke_timeout.map(Duration::from_secs));
-    upgrade::plan(vertical, &current, &releases, &request).map_err(upgrade_failure)
+    flow::plan(
+        inputs,
+        &flow_target(target),
+        to,
+        smoke_timeout.map(Duration::from_secs),
+    )
+    .map_err(flow_failure)
+}
+
+fn inputs(cwd: &Path, target: &Target) -> Result<flow::Inputs, Failure> {
+    flow::inputs(cwd, &flow_target(target)).map_err(flow_failure)
 }
 
 fn render_plan(plan: &Plan) -> String {
@@ -233,7 +198,7 @@ fn up_to_date(
     out: &Out,
     schema: &'static str,
     current: &semver::Version,
-    latest_blocked: Option<&(semver::Version, Vec<lockstep_compat::Reason>)>,
+    latest_blocked: Option<&(semver::Version, Vec<lockstep_upgrade::reexports::Reason>)>,
     outcome: Option<&str>,
     pending_recovery: bool,
 ) {
@@ -304,11 +269,13 @@ pub fn plan_cmd(
             } else {
                 out.print(&render_plan(&plan));
             }
-            Ok(if plan.verdict == lockstep_compat::Status::Blocked {
-                1
-            } else {
-                0
-            })
+            Ok(
+                if plan.verdict == lockstep_upgrade::reexports::Status::Blocked {
+                    1
+                } else {
+                    0
+                },
+            )
         }
         _ => Ok(2),
     }
@@ -329,10 +296,7 @@ pub fn upgrade_cmd(
     let inputs = inputs(cwd, target)?;
     let session = open_session(&inputs.vertical, out)?;
     // Recovery may have moved the tree: read the vertical again.
-    let inputs = Inputs {
-        vertical: load(cwd, target.manifest.as_deref())?,
-        spec: inputs.spec,
-    };
+    let inputs = flow::inputs(cwd, &flow_target(target)).map_err(flow_failure)?;
     let plan = match make_plan(&inputs, target, to, smoke_timeout)? {
         Planned::UpToDate {
             current,
@@ -361,8 +325,8 @@ pub fn upgrade_cmd(
         .expect_digest(digest);
     // Preflight first (a dry run), so the user is never asked about an upgrade that would be refused.
     let mut quiet = |_: &str| {};
-    let pre = upgrade::execute(&session, &inputs.vertical, &plan, &options, &mut quiet)
-        .map_err(upgrade_failure)?;
+    let pre =
+        upgrade::execute(&session, &inputs.vertical, &plan, &options, &mut quiet).map_err(fail)?;
     if pre.outcome == Outcome::Blocked || dry_run {
         return finish(out, &pre);
     }
@@ -371,7 +335,7 @@ pub fn upgrade_cmd(
         Apply::Checkout { tag } => format!("check out {tag}"),
         _ => "apply".to_owned(),
     };
-    if !confirm(
+    if !crate::out::confirm(
         &format!(
             "Upgrade core {} → {} ({what}, then smoke tests)?",
             plan.current, plan.target
@@ -391,7 +355,7 @@ pub fn upgrade_cmd(
         }
     };
     let report = upgrade::execute(&session, &inputs.vertical, &plan, &options, &mut progress)
-        .map_err(upgrade_failure)?;
+        .map_err(fail)?;
     finish(out, &report)
 }
 
@@ -478,18 +442,18 @@ pub fn rollback_cmd(
         Some(id) => id.to_owned(),
         None => session
             .default_rollback_target()
-            .map_err(txn_failure)?
+            .map_err(fail)?
             .snapshot
             .unwrap_or_default(),
     };
-    if !confirm(
+    if !crate::out::confirm(
         &format!("Restore snapshot {target} (HEAD, tracked files and lockfiles)?"),
         yes,
     )? {
         out.eprint("not confirmed; nothing was changed\n");
         return Ok(1);
     }
-    let report = session.rollback(to).map_err(txn_failure)?;
+    let report = session.rollback(to).map_err(fail)?;
     if out.json {
         out.print_json(&report);
     } else {
@@ -510,8 +474,7 @@ pub fn rollback_cmd(
 
 pub fn recover_cmd(cwd: &Path, place: &Where, out: &Out) -> Result<u8, Failure> {
     let vertical = load(cwd, place.manifest.as_deref())?;
-    let session =
-        Session::open(&vertical, &command_line(), &txn::default_actor()).map_err(txn_failure)?;
+    let session = Session::open(&vertical, &command_line(), &txn::default_actor()).map_err(fail)?;
     if out.json {
         out.print_json(&serde_json::json!({
             "schema": "lockstep.recover/v1",
@@ -538,7 +501,7 @@ pub fn history_cmd(
     let records = if log_path.exists() {
         txn::audit_log(&vertical.root)
             .and_then(|l| l.records().map_err(Into::into))
-            .map_err(txn_failure)?
+            .map_err(fail)?
     } else {
         Vec::new()
     };
@@ -578,7 +541,7 @@ pub fn history_cmd(
 
 pub fn audit_verify_cmd(cwd: &Path, place: &Where, out: &Out) -> Result<u8, Failure> {
     let vertical = load(cwd, place.manifest.as_deref())?;
-    let log = txn::audit_log(&vertical.root).map_err(txn_failure)?;
+    let log = txn::audit_log(&vertical.root).map_err(fail)?;
     let report = log.verify().map_err(|e| {
         Failure::input(
             "audit",

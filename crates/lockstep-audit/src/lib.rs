@@ -84,11 +84,10 @@
 mod error;
 mod log;
 mod record;
-mod time;
 mod verify;
 
 pub use error::{Error, ErrorKind};
+pub use lockstep_state::time::rfc3339;
 pub use log::{AuditLog, Repair, TornReason};
 pub use record::{Anchor, GENESIS_PREV, NewRecord, Record, action};
-pub use time::rfc3339;
 pub use verify::{Problem, ProblemKind, VerifyReport};

@@ -528,17 +528,7 @@ impl AuditLog {
 }
 
 fn sync_dir(dir: &Path) -> io::Result<()> {
-    #[cfg(unix)]
-    {
-        File::open(dir)?.sync_all()
-    }
-    #[cfg(not(unix))]
-    {
-        // Directories cannot be opened for syncing on this platform; the rename is
-        // as durable as the file system makes it.
-        let _ = dir;
-        Ok(())
-    }
+    lockstep_state::fsx::sync_dir(dir)
 }
 
 enum TailLine {

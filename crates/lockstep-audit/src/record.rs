@@ -2,6 +2,8 @@
 
 use std::time::SystemTime;
 
+pub(crate) use lockstep_state::hex::encode as hex;
+
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 use sha2::{Digest, Sha256};
@@ -203,7 +205,7 @@ impl NewRecord {
     /// Seals the record: fills in `seq`, `prev`, `time` and `hash`, and returns it with its line
     /// (newline included).
     pub(crate) fn seal(self, seq: u64, prev: &str) -> (Record, Vec<u8>) {
-        let time = crate::time::rfc3339(self.time.unwrap_or_else(SystemTime::now));
+        let time = lockstep_state::time::rfc3339(self.time.unwrap_or_else(SystemTime::now));
         let mut record = Record {
             seq,
             time,
@@ -316,17 +318,6 @@ fn write_value(out: &mut Vec<u8>, value: &Value) {
         }
         Value::Object(map) => write_object(out, map),
     }
-}
-
-/// Lower-case hex of `bytes`.
-pub(crate) fn hex(bytes: &[u8]) -> String {
-    const DIGITS: &[u8; 16] = b"0123456789abcdef";
-    let mut s = String::with_capacity(bytes.len() * 2);
-    for b in bytes {
-        s.push(char::from(DIGITS[usize::from(b >> 4)]));
-        s.push(char::from(DIGITS[usize::from(b & 0xf)]));
-    }
-    s
 }
 
 #[cfg(test)]

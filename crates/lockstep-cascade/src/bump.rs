@@ -1,97 +1,14 @@
 //! Bumps and conventional commits.
 
-use std::fmt;
-use std::str::FromStr;
+use semver::Version;
 
-use semver::{BuildMetadata, Prerelease, Version};
-use serde::{Deserialize, Serialize};
+pub use lockstep_vocab::Bump;
 
-use crate::ParseNameError;
-
-/// Which version component a release increments. Ordered by size: `Patch < Minor < Major`.
-///
-/// [`Bump::apply`] is literal at every version: `Major` on `0.3.1` gives `1.0.0`. The
-/// SemVer-aware choice (a breaking change below 1.0.0 is a `Minor`) is made where a bump is
-/// derived from a change: [`Change::bump_for`], [`Bump::from_commits`].
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
-#[serde(rename_all = "lowercase")]
-pub enum Bump {
-    /// `x.y.Z`.
-    Patch,
-    /// `x.Y.0`.
-    Minor,
-    /// `X.0.0`.
-    Major,
-}
-
-impl Bump {
-    /// `major`, `minor` or `patch`.
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Bump::Major => "major",
-            Bump::Minor => "minor",
-            Bump::Patch => "patch",
-        }
-    }
-
-    /// The bump conventional commits call for at `version`, or `None` when no commit is a
-    /// `feat`, `fix`, `perf` or breaking change. See [`Change::from_commits`] and
-    /// [`Change::bump_for`].
-    pub fn from_commits(version: &Version, messages: &[&str]) -> Option<Bump> {
-        Change::from_commits(messages).map(|c| c.bump_for(version))
-    }
-
-    /// The next version: the component is incremented, the lower ones reset to 0, pre-release
-    /// and build metadata dropped. A pre-release of exactly the version the bump leads to
-    /// is finished instead (`1.0.0-rc.1` + `Major` → `1.0.0`, + `Patch` → `1.0.0`;
-    /// `1.1.0-rc.1` + `Minor` → `1.1.0`, as npm's `semver inc` does). `None` on overflow.
-    pub fn apply(self, version: &Version) -> Option<Version> {
-        let (mut major, mut minor, mut patch) = (version.major, version.minor, version.patch);
-        let pre = !version.pre.is_empty();
-        match self {
-            Bump::Major if pre && minor == 0 && patch == 0 => {}
-            Bump::Major => {
-                major = major.checked_add(1)?;
-                (minor, patch) = (0, 0);
-            }
-            Bump::Minor if pre && patch == 0 => {}
-            Bump::Minor => {
-                minor = minor.checked_add(1)?;
-                patch = 0;
-            }
-            Bump::Patch if pre => {}
-            Bump::Patch => patch = patch.checked_add(1)?,
-        }
-        Some(Version {
-            major,
-            minor,
-            patch,
-            pre: Prerelease::EMPTY,
-            build: BuildMetadata::EMPTY,
-        })
-    }
-}
-
-impl fmt::Display for Bump {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(self.as_str())
-    }
-}
-
-impl FromStr for Bump {
-    type Err = ParseNameError;
-
-    fn from_str(s: &str) -> Result<Self, Self::Err> {
-        match s {
-            "major" => Ok(Bump::Major),
-            "minor" => Ok(Bump::Minor),
-            "patch" => Ok(Bump::Patch),
-            _ => Err(ParseNameError {
-                input: s.to_owned(),
-                expected: "major, minor or patch",
-            }),
-        }
-    }
+/// The bump conventional commits call for at `version`, or `None` when no commit is a
+/// `feat`, `fix`, `perf` or breaking change. See [`Change::from_commits`] and
+/// [`Change::bump_for`].
+pub fn bump_from_commits(version: &Version, messages: &[&str]) -> Option<Bump> {
+    Change::from_commits(messages).map(|c| c.bump_for(version))
 }
 
 /// What a set of changes means for users, independent of the version number. Ordered by
@@ -223,11 +140,11 @@ mod tests {
             assert_eq!(change.bump_for(&v(version)), bump, "{version} {change:?}");
         }
         assert_eq!(
-            Bump::from_commits(&v("1.0.0"), &["fix: a", "feat: b", "chore: c"]),
+            bump_from_commits(&v("1.0.0"), &["fix: a", "feat: b", "chore: c"]),
             Some(Bump::Minor)
         );
-        assert_eq!(Bump::from_commits(&v("1.0.0"), &["chore: c"]), None);
-        assert_eq!(Bump::from_commits(&v("1.0.0"), &[]), None);
+        assert_eq!(bump_from_commits(&v("1.0.0"), &["chore: c"]), None);
+        assert_eq!(bump_from_commits(&v("1.0.0"), &[]), None);
     }
 
     #[test]

@@ -20,7 +20,7 @@
 //!   and noted. A cycle through normal or build edges is [`Error::Cycle`], naming every
 //!   package on it.
 //! - **Bumps**: start packages take `--bump`, or the bump their conventional commits call for
-//!   ([`Bump::from_commits`]: from 1.0.0 breaking → major, feat → minor, fix/perf → patch;
+//!   ([`bump_from_commits`]: from 1.0.0 breaking → major, feat → minor, fix/perf → patch;
 //!   below 1.0.0, where Cargo treats the minor as the major, breaking → minor and feat →
 //!   patch). [`Bump::apply`] is literal (`major` on `0.3.1` is `1.0.0`). Every released
 //!   dependent gets at least a patch; one that re-exports an upstream whose release is
@@ -96,9 +96,8 @@ mod graph;
 mod model;
 mod plan;
 mod render;
-mod req;
 
-pub use bump::{Bump, Change};
+pub use bump::{Bump, Change, bump_from_commits};
 pub use error::Error;
 pub use graph::Graph;
 pub use model::{DepKind, Ecosystem, Edge, Package, ParseNameError, PinSpec, Repo};

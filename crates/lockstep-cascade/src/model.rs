@@ -1,86 +1,9 @@
 //! The input vocabulary: packages, the repositories that hold them, and the edges between them.
 
-use std::fmt;
-use std::str::FromStr;
-
 use semver::Version;
 use serde::{Deserialize, Serialize};
 
-/// The packaging ecosystem of a package: which manifest it has and how its pins are written.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
-#[serde(rename_all = "lowercase")]
-pub enum Ecosystem {
-    /// Rust: `Cargo.toml`; requirements in Cargo syntax (a bare `1.2` is `^1.2`).
-    Cargo,
-    /// JavaScript: `package.json`; requirements in npm syntax (a bare `1.2` is `1.2.x`).
-    Npm,
-    /// Python: `pyproject.toml`; PEP 440 specifiers (`>=1.2,<2`, `~=1.2`, `==1.2.*`).
-    Python,
-}
-
-impl Ecosystem {
-    /// `cargo`, `npm` or `python`, as in the plan's JSON.
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Ecosystem::Cargo => "cargo",
-            Ecosystem::Npm => "npm",
-            Ecosystem::Python => "python",
-        }
-    }
-}
-
-impl fmt::Display for Ecosystem {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(self.as_str())
-    }
-}
-
-impl FromStr for Ecosystem {
-    type Err = ParseNameError;
-
-    fn from_str(s: &str) -> Result<Self, Self::Err> {
-        match s {
-            "cargo" => Ok(Ecosystem::Cargo),
-            "npm" => Ok(Ecosystem::Npm),
-            "python" => Ok(Ecosystem::Python),
-            _ => Err(ParseNameError {
-                input: s.to_owned(),
-                expected: "cargo, npm or python",
-            }),
-        }
-    }
-}
-
-/// A name that is not one of the accepted words (an [`Ecosystem`], a [`DepKind`] or a
-/// [`Bump`](crate::Bump)).
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-#[error("`{input}` is not accepted; expected {expected}")]
-pub struct ParseNameError {
-    /// What was given.
-    pub input: String,
-    /// What would be accepted.
-    pub expected: &'static str,
-}
-
-/// How a dependent needs its dependency.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
-#[serde(rename_all = "lowercase")]
-pub enum DepKind {
-    /// Needed to build and run the dependent: orders the waves and cascades the release.
-    Normal,
-    /// Needed to build the dependent: treated exactly like [`DepKind::Normal`].
-    Build,
-    /// Needed only for the dependent's tests: does not order waves and does not cascade
-    /// (as in Cargo, a cycle through dev-dependencies is allowed).
-    Dev,
-}
-
-impl DepKind {
-    /// Whether this edge orders waves and cascades releases (normal and build edges do).
-    pub fn orders(self) -> bool {
-        !matches!(self, DepKind::Dev)
-    }
-}
+pub use lockstep_vocab::{DepKind, Ecosystem, ParseNameError};
 
 /// How a dependent pins its dependency, as written in its manifest.
 #[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]

@@ -5,8 +5,8 @@ use std::collections::BTreeMap;
 use semver::Version;
 use serde::{Deserialize, Serialize};
 
-use crate::req::{Outcome, Requirement};
 use crate::{Bump, Change, DepKind, Ecosystem, Error, Graph, PinSpec};
+use lockstep_vocab::{Requirement, Rewrite};
 
 /// The schema name of a plan's JSON.
 pub const PLAN_SCHEMA: &str = "lockstep.cascade-plan/v1";
@@ -582,22 +582,22 @@ impl Planner<'_> {
                     None
                 }
                 PinSpec::Requirement(text) => match Requirement::parse(text, pkg.ecosystem) {
-                    None => {
+                    Err(_) => {
                         self.notes.push(format!(
                             "{}'s requirement `{text}` on {} cannot be read as a {} requirement: left as is",
                             pkg.name, up.name, pkg.ecosystem
                         ));
                         None
                     }
-                    Some(req) => match req.update(to, self.request.exact_pins) {
-                        Outcome::Admits => {
+                    Ok(req) => match req.rewrite(to, self.request.exact_pins) {
+                        Rewrite::Admits => {
                             edge_reasons.push(format!(
                                 "{what}requirement {text} on {} already admits {to}",
                                 up.name
                             ));
                             None
                         }
-                        Outcome::Rewrite(new) => Some(edit(new, EditKind::Requirement)),
+                        Rewrite::To(new) => Some(edit(new, EditKind::Requirement)),
                     },
                 },
             };

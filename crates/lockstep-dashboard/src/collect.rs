@@ -68,6 +68,27 @@ pub struct Inputs {
     pub now: i64,
 }
 
+impl Inputs {
+    /// No inputs yet, with "now" at `now`.
+    pub fn at(now: std::time::SystemTime) -> Inputs {
+        Inputs {
+            now: lockstep_state::time::unix_seconds(now),
+            ..Inputs::default()
+        }
+    }
+}
+
+/// The audit log of a release cascade: `.lockstep/audit.jsonl` beside its `cascade.toml`
+/// (`path` is the file or its directory).
+pub fn cascade_log(path: &Path) -> PathBuf {
+    let dir = if path.is_dir() {
+        path
+    } else {
+        path.parent().unwrap_or(Path::new("."))
+    };
+    layout::state_dir(dir).join(layout::AUDIT_FILE)
+}
+
 fn read_log(path: &Path, problems: &mut Vec<String>) -> Vec<Record> {
     if !path.is_file() {
         return Vec::new();

@@ -61,7 +61,7 @@ mod svg;
 
 use std::path::{Path, PathBuf};
 
-pub use collect::{Inputs, VerticalInput, collect};
+pub use collect::{Inputs, VerticalInput, cascade_log, collect};
 pub use figures::Figures;
 
 /// Errors reading the state database or writing the site.

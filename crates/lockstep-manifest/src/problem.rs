@@ -64,6 +64,28 @@ pub struct Problem {
 }
 
 impl Problem {
+    /// Every problem on its own line, located in `file` as editors read it:
+    /// `  FILE:LINE:COLUMN: FIELD: MESSAGE` (line and column left out when unknown).
+    pub fn located(file: &str, problems: &[Problem]) -> String {
+        problems
+            .iter()
+            .map(|p| {
+                let at = if p.line > 0 {
+                    format!("{file}:{}:{}", p.line, p.column)
+                } else {
+                    file.to_owned()
+                };
+                let field = if p.field.is_empty() {
+                    String::new()
+                } else {
+                    format!("{}: ", p.field)
+                };
+                format!("  {at}: {field}{}", p.message)
+            })
+            .collect::<Vec<_>>()
+            .join("\n")
+    }
+
     /// Builds a problem.
     pub fn new(
         pos: Pos,

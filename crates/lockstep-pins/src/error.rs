@@ -11,7 +11,7 @@ use crate::{Ecosystem, Location, PinValue};
 #[non_exhaustive]
 pub enum Error {
     /// The text is not valid TOML or JSON.
-    #[error("{file} is not valid {syntax} at line {line}, column {column}: {message}")]
+    #[error("{file_name} is not valid {syntax} at line {line}, column {column}: {message}", file_name = .file.manifest_file_name())]
     Syntax {
         /// Which kind of manifest was being read.
         file: Ecosystem,
@@ -25,7 +25,7 @@ pub enum Error {
         message: String,
     },
     /// A table or value has a type the manifest format does not allow there.
-    #[error("{file}: {path} is {found}, expected {expected}")]
+    #[error("{file_name}: {path} is {found}, expected {expected}", file_name = .file.manifest_file_name())]
     Shape {
         /// Which kind of manifest was being read.
         file: Ecosystem,
@@ -37,7 +37,7 @@ pub enum Error {
         expected: &'static str,
     },
     /// The dependency does not appear in any dependency section.
-    #[error("{file} has no dependency `{name}`; searched {}", searched.join(", "))]
+    #[error("{file_name} has no dependency `{name}`; searched {}", searched.join(", "), file_name = .file.manifest_file_name())]
     DependencyNotFound {
         /// Which kind of manifest was searched.
         file: Ecosystem,
@@ -63,7 +63,7 @@ pub enum Error {
         accepted: &'static str,
     },
     /// The requested value cannot be written into this kind of manifest.
-    #[error("{file}: {value} cannot be written: {reason}; expected {expected}")]
+    #[error("{file_name}: {value} cannot be written: {reason}; expected {expected}", file_name = .file.manifest_file_name())]
     InvalidValue {
         /// Which kind of manifest was edited.
         file: Ecosystem,
@@ -75,7 +75,7 @@ pub enum Error {
         expected: &'static str,
     },
     /// The manifest declares no version of its own package.
-    #[error("{file} declares no package version; searched {}", searched.join(", "))]
+    #[error("{file_name} declares no package version; searched {}", searched.join(", "), file_name = .file.manifest_file_name())]
     NoVersion {
         /// Which kind of manifest was searched.
         file: Ecosystem,
@@ -83,7 +83,7 @@ pub enum Error {
         searched: Vec<String>,
     },
     /// The package's version is not written in this file, so it cannot be set here.
-    #[error("{file}: the package version at {location} is {how}; set it {instead}")]
+    #[error("{file_name}: the package version at {location} is {how}; set it {instead}", file_name = .file.manifest_file_name())]
     VersionNotHere {
         /// Which kind of manifest was edited.
         file: Ecosystem,
@@ -95,7 +95,7 @@ pub enum Error {
         instead: &'static str,
     },
     /// The new package version is not usable.
-    #[error("{file}: `{version}` is not a valid package version: {reason}")]
+    #[error("{file_name}: `{version}` is not a valid package version: {reason}", file_name = .file.manifest_file_name())]
     InvalidVersion {
         /// Which kind of manifest was edited.
         file: Ecosystem,
@@ -107,8 +107,8 @@ pub enum Error {
     /// An edit produced text that no longer parses. This is a bug in this
     /// crate; the original text is untouched because edits return new text.
     #[error(
-        "editing {file} produced invalid text ({message}); the edit was not applied, please report this"
-    )]
+        "editing {file_name} produced invalid text ({message}); the edit was not applied, please report this"
+    , file_name = .file.manifest_file_name())]
     EditBroke {
         /// Which kind of manifest was edited.
         file: Ecosystem,

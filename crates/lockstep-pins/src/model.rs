@@ -2,103 +2,7 @@
 
 use std::fmt;
 
-/// A kind of manifest, named after the file that holds it.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
-#[non_exhaustive]
-pub enum Ecosystem {
-    /// Rust: `Cargo.toml`.
-    Cargo,
-    /// JavaScript: `package.json`.
-    Npm,
-    /// Python: `pyproject.toml` (PEP 621, Poetry and uv).
-    Python,
-}
-
-impl Ecosystem {
-    /// Every ecosystem, in a fixed order.
-    pub const ALL: [Ecosystem; 3] = [Ecosystem::Cargo, Ecosystem::Npm, Ecosystem::Python];
-
-    /// The ecosystem whose manifest has this file name.
-    ///
-    /// Takes a bare file name or a path (with `/` or `\` separators) and
-    /// looks at the last component only; the match is exact
-    /// (`Cargo.toml`, `package.json`, `pyproject.toml`).
-    ///
-    /// ```
-    /// use lockstep_pins::Ecosystem;
-    /// assert_eq!(Ecosystem::from_file_name("crates/a/Cargo.toml"), Some(Ecosystem::Cargo));
-    /// assert_eq!(Ecosystem::from_file_name("setup.py"), None);
-    /// ```
-    pub fn from_file_name(name: &str) -> Option<Self> {
-        let base = name.rsplit(['/', '\\']).next().unwrap_or(name);
-        Self::ALL
-            .into_iter()
-            .find(|eco| eco.manifest_file_name() == base)
-    }
-
-    /// The manifest's file name: `Cargo.toml`, `package.json` or `pyproject.toml`.
-    pub fn manifest_file_name(self) -> &'static str {
-        match self {
-            Ecosystem::Cargo => "Cargo.toml",
-            Ecosystem::Npm => "package.json",
-            Ecosystem::Python => "pyproject.toml",
-        }
-    }
-
-    /// A short lowercase identifier: `cargo`, `npm` or `python`.
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Ecosystem::Cargo => "cargo",
-            Ecosystem::Npm => "npm",
-            Ecosystem::Python => "python",
-        }
-    }
-}
-
-impl fmt::Display for Ecosystem {
-    /// Shows the manifest's file name, which is what users recognise.
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(self.manifest_file_name())
-    }
-}
-
-/// Which kind of edge a dependency is.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
-#[non_exhaustive]
-pub enum DepKind {
-    /// Needed to build and run the package (Cargo `[dependencies]`, npm
-    /// `dependencies`, `peerDependencies` and `optionalDependencies`, Python
-    /// `[project] dependencies` and optional dependencies, Poetry main group).
-    Normal,
-    /// Needed only for tests, examples and development (Cargo
-    /// `[dev-dependencies]`, npm `devDependencies`, Poetry groups other than
-    /// main, PEP 735 `[dependency-groups]`).
-    Dev,
-    /// Needed to build the package (Cargo `[build-dependencies]`, Python
-    /// `[build-system] requires`).
-    Build,
-    /// Declared in Cargo's `[workspace.dependencies]` for members to inherit;
-    /// not an edge of this manifest's own package.
-    Workspace,
-}
-
-impl DepKind {
-    /// `normal`, `dev`, `build` or `workspace`.
-    pub fn as_str(self) -> &'static str {
-        match self {
-            DepKind::Normal => "normal",
-            DepKind::Dev => "dev",
-            DepKind::Build => "build",
-            DepKind::Workspace => "workspace",
-        }
-    }
-}
-
-impl fmt::Display for DepKind {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(self.as_str())
-    }
-}
+pub use lockstep_vocab::{Bump, DepKind, Ecosystem};
 
 /// Where an entry sits in a manifest: a table (or JSON object) and an entry in it.
 ///
@@ -355,18 +259,6 @@ pub struct Workspace {
     pub exclude: Vec<String>,
     /// Cargo `[workspace.package] version`, which members with `version.workspace = true` inherit.
     pub version: Option<String>,
-}
-
-/// A SemVer bump of a package's own version.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-#[non_exhaustive]
-pub enum Bump {
-    /// `1.2.3` → `2.0.0`.
-    Major,
-    /// `1.2.3` → `1.3.0`.
-    Minor,
-    /// `1.2.3` → `1.2.4`.
-    Patch,
 }
 
 /// Normalises a Python package name as PEP 503 does: lowercase, and every

@@ -16,8 +16,8 @@
 //! Files are written atomically (temp file, fsync, rename, fsync of the directory). A file that
 //! does not parse, belongs to another key or whose body does not hash as recorded is a miss.
 
-use std::fs::{self, File};
-use std::io::{self, Write};
+use std::fs;
+use std::io;
 use std::path::{Path, PathBuf};
 
 use sha2::{Digest, Sha256};
@@ -113,37 +113,18 @@ fn parse(bytes: &[u8], key: &str) -> Option<Entry> {
     })
 }
 
-/// Writes `bytes` to `path` so that a crash leaves either the old file or the new one:
-/// temp file in the same directory, fsync, rename, fsync of the directory.
+/// Writes `bytes` to `path` so that a crash leaves either the old file or the new one
+/// (`lockstep_state::fsx`, whose temp files every crash-debris sweep knows).
 pub(crate) fn write_atomically(path: &Path, bytes: &[u8]) -> Result<(), Error> {
-    let dir = path.parent().unwrap_or(Path::new("."));
-    let mut tmp = tempfile::NamedTempFile::new_in(dir)
-        .map_err(|e| Error::io("create a temp file in", dir, e))?;
-    tmp.write_all(bytes)
-        .and_then(|()| tmp.as_file().sync_all())
-        .map_err(|e| Error::io("write", tmp.path(), e))?;
-    tmp.persist(path)
-        .map_err(|e| Error::io("write", path, e.error))?;
-    sync_dir(dir);
-    Ok(())
+    lockstep_state::fsx::write_atomic(path, bytes).map_err(|e| Error::io("write", path, e))
 }
 
 /// Makes a rename in `dir` durable; best effort (not every platform can open a directory).
 pub(crate) fn sync_dir(dir: &Path) {
-    if let Ok(handle) = File::open(dir) {
-        let _ = handle.sync_all();
-    }
+    let _ = lockstep_state::fsx::sync_dir(dir);
 }
 
-pub(crate) fn hex(bytes: &[u8]) -> String {
-    use std::fmt::Write as _;
-    bytes
-        .iter()
-        .fold(String::with_capacity(bytes.len() * 2), |mut s, b| {
-            let _ = write!(s, "{b:02x}");
-            s
-        })
-}
+pub(crate) use lockstep_state::hex::encode as hex;
 
 #[cfg(test)]
 mod tests {

@@ -83,6 +83,6 @@ pub use output::CapturedOutput;
 #[cfg(unix)]
 pub use parallel::run_all;
 #[cfg(unix)]
-pub use run::{ErrorCause, KILL_SLACK, Outcome, RunResult, run, run_with};
+pub use run::{ErrorCause, KILL_SLACK, Outcome, RunResult, run, run_recorded, run_with};
 #[cfg(unix)]
 pub use spec::{CommandSpec, FROM_VERSION_VAR, TO_VERSION_VAR};

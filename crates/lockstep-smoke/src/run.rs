@@ -151,6 +151,22 @@ pub fn run(spec: &CommandSpec) -> Result<RunResult, Error> {
     run_with(spec, |_| {})
 }
 
+/// [`run_with`] for a crash journal: `record(Some(group))` once the command has started (before
+/// waiting on it), `record(None)` once it is over, however it ended. Every workflow that runs a
+/// command under a journal goes through here, so recovery always finds the group to kill.
+///
+/// # Errors
+///
+/// As for [`run`]; `record(None)` is called on errors too.
+pub fn run_recorded(
+    spec: &CommandSpec,
+    mut record: impl FnMut(Option<Pgid>),
+) -> Result<RunResult, Error> {
+    let result = run_with(spec, |pgid| record(Some(pgid)));
+    record(None);
+    result
+}
+
 /// Runs `spec`, calling `on_spawn` with the process group id as soon as the command is started
 /// (before waiting on it), so the caller can record the group in a crash journal.
 ///

@@ -1,74 +1,30 @@
 //! Crash-safe file writes and content hashes.
 
 use std::fs::{self, File};
-use std::io::{Read, Write};
+use std::io::Read;
 use std::path::Path;
 
 use sha2::{Digest, Sha256};
 
 use crate::error::{Error, Result};
 
-/// Writes `bytes` to `path` so that a crash leaves either the old file or the new one:
-/// temp file in the same directory → fsync → rename → fsync of the directory.
+/// Writes `bytes` to `path` so that a crash leaves either the old file or the new one
+/// (`lockstep_state::fsx`, so crash-debris sweeps know the temp file), mode 0755 when
+/// `executable`, else 0644.
 pub(crate) fn write_atomic(path: &Path, bytes: &[u8], executable: bool) -> Result<()> {
-    let dir = parent(path);
-    fs::create_dir_all(dir).map_err(|e| Error::io("create directory", dir, e))?;
-    let file_name = path
-        .file_name()
-        .map(|n| n.to_string_lossy())
-        .unwrap_or_default();
-    let tmp = dir.join(format!(".{file_name}.lockstep-tmp-{}", std::process::id()));
-    let result = (|| {
-        let mut file = File::create(&tmp).map_err(|e| Error::io("create", &tmp, e))?;
-        file.write_all(bytes)
-            .map_err(|e| Error::io("write", &tmp, e))?;
-        set_executable(&file, executable).map_err(|e| Error::io("set permissions of", &tmp, e))?;
-        file.sync_all().map_err(|e| Error::io("fsync", &tmp, e))?;
-        fs::rename(&tmp, path).map_err(|e| Error::io("rename into place", path, e))
-    })();
-    if result.is_err() {
-        let _ = fs::remove_file(&tmp);
-    }
-    result?;
-    sync_dir(dir)
+    let mode = if executable { 0o755 } else { 0o644 };
+    lockstep_state::fsx::write_atomic_mode(path, bytes, Some(mode))
+        .map_err(|e| Error::io("write", path, e))
 }
 
 /// Removes `path` if it exists and fsyncs its directory; returns whether it existed.
 pub(crate) fn remove_file_durably(path: &Path) -> Result<bool> {
-    match fs::remove_file(path) {
-        Ok(()) => {
-            sync_dir(parent(path))?;
-            Ok(true)
-        }
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(false),
-        Err(e) => Err(Error::io("remove", path, e)),
-    }
+    lockstep_state::fsx::remove_durable(path).map_err(|e| Error::io("remove", path, e))
 }
 
 /// Fsyncs a directory so that renames and removals in it survive a crash.
 pub(crate) fn sync_dir(dir: &Path) -> Result<()> {
-    File::open(dir)
-        .and_then(|d| d.sync_all())
-        .map_err(|e| Error::io("fsync directory", dir, e))
-}
-
-fn parent(path: &Path) -> &Path {
-    match path.parent() {
-        Some(p) if !p.as_os_str().is_empty() => p,
-        _ => Path::new("."),
-    }
-}
-
-#[cfg(unix)]
-fn set_executable(file: &File, executable: bool) -> std::io::Result<()> {
-    use std::os::unix::fs::PermissionsExt;
-    let mode = if executable { 0o755 } else { 0o644 };
-    file.set_permissions(fs::Permissions::from_mode(mode))
-}
-
-#[cfg(not(unix))]
-fn set_executable(_file: &File, _executable: bool) -> std::io::Result<()> {
-    Ok(())
+    lockstep_state::fsx::sync_dir(dir).map_err(|e| Error::io("fsync directory", dir, e))
 }
 
 /// Whether the file's metadata says it is executable by its owner.

@@ -71,7 +71,7 @@ impl SnapshotId {
     pub fn timestamped(prefix: &str, unix_seconds: i64) -> Result<Self> {
         let days = unix_seconds.div_euclid(86_400);
         let secs = unix_seconds.rem_euclid(86_400);
-        let (year, month, day) = civil_from_days(days);
+        let (year, month, day) = lockstep_state::time::civil_from_days(days);
         Self::new(format!(
             "{prefix}-{year:04}{month:02}{day:02}-{:02}{:02}{:02}",
             secs / 3600,
@@ -134,21 +134,6 @@ fn invalid_reason(id: &str) -> Option<&'static str> {
         return Some("must not contain '..' or end in '.' or '.lock'");
     }
     None
-}
-
-/// Days since 1970-01-01 to (year, month, day) in the proleptic Gregorian calendar
-/// (Howard Hinnant's `civil_from_days`).
-fn civil_from_days(days: i64) -> (i64, u32, u32) {
-    let z = days + 719_468;
-    let era = z.div_euclid(146_097);
-    let doe = z.rem_euclid(146_097);
-    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
-    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-    let mp = (5 * doy + 2) / 153;
-    let day = (doy - (153 * mp + 2) / 5 + 1) as u32;
-    let month = if mp < 10 { mp + 3 } else { mp - 9 } as u32;
-    let year = yoe + era * 400 + i64::from(month <= 2);
-    (year, month, day)
 }
 
 #[cfg(test)]

@@ -77,6 +77,7 @@ mod fsx;
 mod id;
 mod log;
 mod ops;
+mod remote;
 mod repo;
 mod show;
 mod snapshot;
@@ -89,6 +90,10 @@ pub use log::{CommitInfo, log_since};
 pub use ops::{
     Describe, Identity, Tag, checkout_tag, commit, create_tag, delete_tag, describe, list_tags,
     resolve_tag, tag_exists,
+};
+pub use remote::{
+    PushFailure, clear_ref_lock, commit_as_configured, create_tag_as_configured, fallback_identity,
+    push,
 };
 pub use repo::{
     ChangeArea, ChangeKind, Head, Status, TrackedChange, ensure_excluded, head, is_clean, status,

@@ -10,7 +10,7 @@ use std::os::unix::fs::PermissionsExt;
 use std::path::{Path, PathBuf};
 
 /// The suffix of every temp file lockstep writes.
-pub const TEMP_SUFFIX: &str = ".lockstep-tmp";
+pub const TEMP_SUFFIX: &str = ".tmp";
 
 /// Replaces `path` with `bytes` so that a crash leaves either the old content or the new one.
 /// The file keeps the mode of the one it replaces (an executable script stays executable).
@@ -55,7 +55,7 @@ pub fn write_atomic_mode(path: &Path, bytes: &[u8], mode: Option<u32>) -> io::Re
 }
 
 /// The temp file name [`write_atomic`] uses for `name` in process `pid`:
-/// `.NAME.PID.lockstep-tmp`.
+/// `.NAME.PID.tmp`.
 pub fn temp_name(name: &str, pid: u32) -> String {
     format!(".{name}.{pid}{TEMP_SUFFIX}")
 }
@@ -126,6 +126,12 @@ pub fn find_program(program: &str) -> Option<PathBuf> {
         .find(|p| p.is_file())
 }
 
+/// Bytes available to an unprivileged user on the file system holding `path`.
+pub fn free_bytes(path: &Path) -> io::Result<u64> {
+    let stat = nix::sys::statvfs::statvfs(path).map_err(io::Error::from)?;
+    Ok(stat.blocks_available().saturating_mul(stat.fragment_size()))
+}
+
 fn parent(path: &Path) -> &Path {
     match path.parent() {
         Some(p) if !p.as_os_str().is_empty() => p,
@@ -178,7 +184,7 @@ mod tests {
             temp_name("Cargo.toml", 1),
             temp_name("Cargo.toml", 4242),
             temp_name("Cargo.lock", 7),
-            ".Cargo.toml.x.lockstep-tmp".to_owned(),
+            ".Cargo.toml.x.tmp".to_owned(),
         ] {
             fs::write(dir.path().join(other), "").unwrap();
         }
@@ -191,11 +197,7 @@ mod tests {
         left.sort();
         assert_eq!(
             left,
-            [
-                ".Cargo.lock.7.lockstep-tmp",
-                ".Cargo.toml.x.lockstep-tmp",
-                "Cargo.toml"
-            ]
+            [".Cargo.lock.7.tmp", ".Cargo.toml.x.tmp", "Cargo.toml"]
         );
     }
 }

@@ -69,6 +69,15 @@ pub enum Severity {
 }
 
 impl Severity {
+    /// `Inconsistent` when the state was left inconsistent, else `Input` (nothing changed).
+    pub fn unless_inconsistent(inconsistent: bool) -> Severity {
+        if inconsistent {
+            Severity::Inconsistent
+        } else {
+            Severity::Input
+        }
+    }
+
     /// The exit code the command-line contract gives this severity.
     pub fn exit_code(self) -> u8 {
         match self {
@@ -87,5 +96,25 @@ pub trait Classify {
     /// Whether the state was left as it was (and why the user must act) or inconsistent.
     fn severity(&self) -> Severity {
         Severity::Input
+    }
+}
+
+/// The actor for audit records: `LOCKSTEP_ACTOR`, else `USER@HOSTNAME`, else `lockstep`.
+pub fn default_actor() -> String {
+    if let Some(a) = std::env::var("LOCKSTEP_ACTOR")
+        .ok()
+        .filter(|a| !a.is_empty())
+    {
+        return a;
+    }
+    let user = std::env::var("USER").ok().filter(|u| !u.is_empty());
+    let host = std::fs::read_to_string("/etc/hostname")
+        .ok()
+        .map(|h| h.trim().to_owned())
+        .filter(|h| !h.is_empty());
+    match (user, host) {
+        (Some(u), Some(h)) => format!("{u}@{h}"),
+        (Some(u), None) => u,
+        _ => "lockstep".to_owned(),
     }
 }

@@ -98,6 +98,15 @@ impl Drop for Lock {
     }
 }
 
+impl crate::Classify for Error {
+    fn kind(&self) -> &'static str {
+        match self {
+            Error::Held { .. } => "lock_held",
+            Error::Io { .. } => "io",
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -115,14 +124,5 @@ mod tests {
         assert!(msg.contains("upgrade --target 1.1.0"), "{msg}");
         drop(first);
         Lock::acquire(dir.path(), "rollback").unwrap();
-    }
-}
-
-impl crate::Classify for Error {
-    fn kind(&self) -> &'static str {
-        match self {
-            Error::Held { .. } => "lock_held",
-            Error::Io { .. } => "io",
-        }
     }
 }

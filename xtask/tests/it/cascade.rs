@@ -13,7 +13,7 @@ use serde_json::Value;
 
 const DEMO_SH: &str = concat!(
     env!("CARGO_MANIFEST_DIR"),
-    "/../crates/lockstep-engine/src/cascade/demo.sh"
+    "/../crates/lockstep-release/src/demo.sh"
 );
 
 /// Every demo repository and the version the demo releases it at.

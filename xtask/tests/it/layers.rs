@@ -13,8 +13,8 @@ fn layer(name: &str) -> Option<u8> {
         | "lockstep-state" => 1,
         "lockstep-registry" | "lockstep-snapshot" | "lockstep-smoke" | "lockstep-audit"
         | "lockstep-store" | "lockstep-notify" => 2,
-        "lockstep-engine" | "lockstep-upgrade" | "lockstep-release" | "lockstep-packs"
-        | "lockstep-fleet" | "lockstep-dashboard" => 3,
+        "lockstep-upgrade" | "lockstep-release" | "lockstep-packs" | "lockstep-fleet"
+        | "lockstep-dashboard" => 3,
         "xtask" => 4,
         _ => return None,
     })
@@ -67,7 +67,10 @@ fn crates_depend_only_on_lower_layers() {
             };
             // The manifest formats are written in the shared vocabulary (one L0 edge).
             let vocabulary = name == "lockstep-manifest" && dep_name == "lockstep-vocab";
-            if theirs >= own && !vocabulary {
+            // The command line is glue over the workflow crates: it names lower types only
+            // through their re-exports.
+            let glue = name == "xtask" && !is_dev && theirs != 3;
+            if (theirs >= own && !vocabulary) || glue {
                 violations.push(format!("{name} (L{own}) depends on {dep_name} (L{theirs})"));
             }
         }

@@ -676,7 +676,7 @@ fn every_failpoint_ends_old_or_new_and_recovers() {
     let mut covered: Vec<&str> = UPGRADE_FAILPOINTS.iter().map(|c| c.0).collect();
     covered.extend(["during_rollback", "rollback_before_restore"]);
     covered.sort_unstable();
-    let mut all = lockstep_engine::FAILPOINTS.to_vec();
+    let mut all = lockstep_upgrade::FAILPOINTS.to_vec();
     all.sort_unstable();
     assert_eq!(covered, all, "every failpoint has a case here");
 
@@ -842,7 +842,7 @@ fn recovered_record_names_the_step_that_was_interrupted() {
 }
 
 /// A `kill -9` while the pin file is being written atomically leaves the temp file beside it
-/// (`crates/lockstep-engine/src/fsx.rs` names it `.<file>.<pid>.tmp`); `random_kill` hits this
+/// (`lockstep_state::fsx::temp_name` names it `.<file>.<pid>.tmp`); `random_kill` hits this
 /// now and then. This reproduces that instant deterministically: a crash with the journal at
 /// `snapshotted`, plus the temp file the dead process was writing. Recovery must leave the work
 /// tree clean, since lockstep never dirties the tree it guards.

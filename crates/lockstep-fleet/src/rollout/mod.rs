@@ -18,11 +18,12 @@ mod advance;
 mod units;
 
 pub use advance::{AdvanceOutcome, advance};
+pub use lockstep_rollout::{Command, Policy, argo};
 pub use units::{AssignOutcome, Report, ReportOutcome, assign, report, resolve_in};
 
 use std::time::SystemTime;
 
-use lockstep_rollout::{self as pure, Policy, Tally};
+use lockstep_rollout::{self as pure, Tally};
 use lockstep_store::rollout::{self as rdb, EventRow, RolloutRow};
 use lockstep_store::{fleet as db, rusqlite::Connection};
 use serde::Serialize;

@@ -1,0 +1,103 @@
+//! Checks before any change: clean trees, branches, tag collisions, lockfile tools.
+
+#[allow(unused_imports)]
+use super::*;
+
+/// Checks, across every repository with a step, that nothing stands in the way: clean trees,
+/// the configured branches, no tag collisions, lockfile tools present.
+pub fn preflight(
+    discovered: &Discovered,
+    plan: &Plan,
+    options: &Options,
+) -> Result<Vec<String>, ExecError> {
+    if let Some(expected) = &options.expected_digest
+        && !plan.digest.starts_with(expected.as_str())
+    {
+        return Err(ExecError::Drift {
+            expected: expected.clone(),
+            actual: plan.digest.clone(),
+        });
+    }
+    let mut problems = Vec::new();
+    let mut notes = Vec::new();
+    for (repo_name, steps) in groups(plan).into_iter().flatten() {
+        if options.only.as_ref().is_some_and(|o| *o != repo_name) {
+            continue;
+        }
+        let Some(repo) = discovered.repo(&repo_name) else {
+            problems.push(format!(
+                "{repo_name}: not in {}",
+                discovered.config.path.display()
+            ));
+            continue;
+        };
+        match lockstep_snapshot::status(&repo.dir) {
+            Ok(s) if s.is_clean() => {}
+            Ok(s) => problems.push(format!(
+                "{repo_name}: uncommitted changes to {}",
+                s.dirty_paths().join(", ")
+            )),
+            Err(e) => problems.push(format!("{repo_name}: {e}")),
+        }
+        if let Some(want) = &repo.entry.branch
+            && repo.branch.as_deref() != Some(want.as_str())
+        {
+            problems.push(format!(
+                "{repo_name}: on branch {}, cascade.toml says {want}",
+                repo.branch.as_deref().unwrap_or("(detached)")
+            ));
+        }
+        for step in &steps {
+            if semver::Version::parse(step.tag.rsplit_once('v').map_or("", |(_, v)| v))
+                .ok()
+                .as_ref()
+                != Some(&step.to)
+            {
+                problems.push(format!(
+                    "{repo_name}: tag {} does not end in the package version {}",
+                    step.tag, step.to
+                ));
+            }
+            match lockstep_snapshot::tag_exists(&repo.dir, &step.tag) {
+                Ok(true) => problems.push(format!("{repo_name}: tag {} already exists", step.tag)),
+                Ok(false) => {}
+                Err(e) => problems.push(format!("{repo_name}: {e}")),
+            }
+            let pkg_dir = repo.dir.join(&step.manifest);
+            let pkg_dir = pkg_dir.parent().unwrap_or(&repo.dir);
+            for dir in [pkg_dir, repo.dir.as_path()] {
+                if let Some((file, tool)) = lockfile_of(dir, step.ecosystem) {
+                    if !fsx::on_path(tool) {
+                        problems.push(format!("{repo_name}: {file} is committed but `{tool}` is not installed to regenerate it"));
+                    }
+                    break;
+                }
+            }
+            if lockfile_of(pkg_dir, step.ecosystem).is_none()
+                && lockfile_of(&repo.dir, step.ecosystem).is_none()
+            {
+                let tools: &[&str] = match step.ecosystem {
+                    Ecosystem::Cargo => &["cargo"],
+                    Ecosystem::Npm => &["npm"],
+                    _ => &["uv", "poetry"],
+                };
+                let installed: Vec<&str> =
+                    tools.iter().copied().filter(|t| fsx::on_path(t)).collect();
+                notes.push(format!(
+                    "{repo_name}: {} has no committed lockfile, so only its manifest is updated ({})",
+                    step.package,
+                    if installed.is_empty() {
+                        format!("{} not installed here", tools.join("/"))
+                    } else {
+                        format!("{} is installed", installed.join("/"))
+                    }
+                ));
+            }
+        }
+    }
+    if problems.is_empty() {
+        Ok(notes)
+    } else {
+        Err(ExecError::Preflight(problems.join("\n  ")))
+    }
+}

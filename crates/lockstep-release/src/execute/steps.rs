@@ -1,0 +1,344 @@
+//! Releasing one repository: pins, versions, lockfile, smoke test, changelog, commit, tags.
+
+#[allow(unused_imports)]
+use super::*;
+
+pub(super) struct Work<'a> {
+    ctx: &'a Ctx<'a>,
+    name: &'a str,
+    dir: PathBuf,
+    run: RepoRun,
+}
+
+impl Work<'_> {
+    fn timed<T>(
+        &mut self,
+        step: &'static str,
+        f: impl FnOnce(&mut Self) -> Result<T, Failure>,
+    ) -> Result<T, Failure> {
+        let t = Instant::now();
+        let span = tracing::debug_span!("cascade.step", repo = self.name, step);
+        let _entered = span.enter();
+        (self.ctx.progress)(self.name, step);
+        let r = f(self);
+        let took = ms(t.elapsed());
+        match &r {
+            Ok(_) => tracing::debug!(ms = took, "step done"),
+            Err(failure) => tracing::debug!(ms = took, message = %failure.message, "step failed"),
+        }
+        self.run.steps.push(StepTime { step, ms: took });
+        r
+    }
+
+    fn fail(&self, step: &'static str, message: impl Into<String>) -> Failure {
+        Failure {
+            repo: self.name.to_owned(),
+            step,
+            message: message.into(),
+            output_tail: String::new(),
+        }
+    }
+
+    fn run_command(
+        &self,
+        step: &'static str,
+        spec: CommandSpec,
+        shown: &str,
+    ) -> Result<(), Failure> {
+        let mut spec = spec
+            .timeout(COMMAND_TIMEOUT)
+            .env("LOCKSTEP_CASCADE_REPO", self.name);
+        for (k, v) in &self.ctx.options.env {
+            spec = spec.env(k, v);
+        }
+        let name = self.name.to_owned();
+        let result = lockstep_smoke::run_recorded(&spec, |pgid| {
+            let _ = self
+                .ctx
+                .update(&name, |s| s.pgid = pgid.map(|g| g.as_raw()));
+            if pgid.is_some() && step == "smoke" {
+                failpoint::hit("cascade_during_smoke");
+            }
+        })
+        .map_err(|e| self.fail(step, format!("cannot run `{shown}`: {e}")))?;
+        if result.outcome.is_passed() {
+            Ok(())
+        } else {
+            Err(Failure {
+                repo: self.name.to_owned(),
+                step,
+                message: format!("`{shown}` {}", result.outcome),
+                output_tail: result.output.tail_text(15),
+            })
+        }
+    }
+}
+
+pub(super) fn release_repo(
+    ctx: &Ctx<'_>,
+    discovered: &Discovered,
+    name: &str,
+    wave: usize,
+    steps: &[&Step],
+) -> RepoResult {
+    let started = Instant::now();
+    let _span =
+        tracing::info_span!("cascade.repo", repo = name, wave, packages = steps.len()).entered();
+    let dir = discovered
+        .repo(name)
+        .map(|r| r.dir.clone())
+        .unwrap_or_default();
+    let mut work = Work {
+        ctx,
+        name,
+        dir,
+        run: RepoRun::planned(name, wave, steps, "failed"),
+    };
+    let result = release_steps(&mut work, discovered, steps);
+    work.run.ms = ms(started.elapsed());
+    match result {
+        Ok(()) => {
+            work.run.status = "released".to_owned();
+            let _ = ctx.record(
+                |r| {
+                    r.detail("repo", name.to_owned())
+                        .detail("commit", work.run.commit.clone().unwrap_or_default())
+                        .detail(
+                            "tags",
+                            steps.iter().map(|s| s.tag.clone()).collect::<Vec<_>>(),
+                        )
+                },
+                "cascade_repo_released",
+                "released",
+            );
+            Ok(work.run)
+        }
+        Err(f) => {
+            let _ = ctx.record(
+                |r| {
+                    r.detail("repo", name.to_owned())
+                        .detail("step", f.step)
+                        .detail("failure", f.message.clone())
+                },
+                "cascade_repo_failed",
+                "failed",
+            );
+            Err(Box::new((work.run, f)))
+        }
+    }
+}
+
+pub(super) fn state_err<'n>(
+    step: &'static str,
+    name: &'n str,
+) -> impl FnOnce(ExecError) -> Failure + 'n {
+    move |e| Failure {
+        repo: name.to_owned(),
+        step,
+        message: e.to_string(),
+        output_tail: String::new(),
+    }
+}
+
+pub(super) fn release_steps(
+    work: &mut Work<'_>,
+    discovered: &Discovered,
+    steps: &[&Step],
+) -> Result<(), Failure> {
+    let ctx = work.ctx;
+    let name = work.name;
+    let dir = work.dir.clone();
+    let store = ctx.state_dir.join("snapshots").join(name);
+
+    // Snapshot.
+    let secs = SystemTime::now()
+        .duration_since(SystemTime::UNIX_EPOCH)
+        .map_or(0, |d| d.as_secs());
+    let mut id = SnapshotId::timestamped("pre-cascade", i64::try_from(secs).unwrap_or(0))
+        .map_err(|e| work.fail("snapshot", e.to_string()))?;
+    let mut n = 2;
+    while store.join(id.as_str()).exists() {
+        id = SnapshotId::new(format!("pre-cascade-{secs}-{n}"))
+            .map_err(|e| work.fail("snapshot", e.to_string()))?;
+        n += 1;
+    }
+    ctx.update(name, |s| {
+        s.status = RepoStatus::Snapshotting;
+        s.snapshot = Some(id.to_string());
+    })
+    .map_err(state_err("snapshot", name))?;
+    work.timed("snapshot", |w| {
+        lockstep_snapshot::snapshot(&dir, &id, &[] as &[&Path], &store)
+            .map(drop)
+            .map_err(|e| w.fail("snapshot", e.to_string()))
+    })?;
+    ctx.update(name, |s| s.status = RepoStatus::Working)
+        .map_err(state_err("snapshot", name))?;
+    failpoint::hit("cascade_after_snapshot");
+
+    // Pins.
+    work.timed("pins", |w| {
+        for step in steps {
+            for edit in &step.pin_edits {
+                let path = dir.join(&edit.file);
+                let eco = path
+                    .file_name()
+                    .and_then(|n| n.to_str())
+                    .and_then(Ecosystem::from_file_name)
+                    .ok_or_else(|| {
+                        w.fail("pins", format!("{} is not a package manifest", edit.file))
+                    })?;
+                let text = std::fs::read_to_string(&path)
+                    .map_err(|e| w.fail("pins", format!("cannot read {}: {e}", edit.file)))?;
+                let value = match edit.kind {
+                    EditKind::Tag => PinValue::Tag(edit.to.clone()),
+                    _ => PinValue::Version(edit.to.clone()),
+                };
+                let out = lockstep_pins::set_pin(eco, &text, &edit.dependency, &value)
+                    .map_err(|e| w.fail("pins", format!("{}: {e}", edit.file)))?;
+                fsx::write_atomic(&path, out.text.as_bytes())
+                    .map_err(|e| w.fail("pins", format!("cannot write {}: {e}", edit.file)))?;
+            }
+        }
+        Ok(())
+    })?;
+
+    // Versions.
+    work.timed("version", |w| {
+        for step in steps {
+            let path = dir.join(&step.manifest);
+            let eco = step.ecosystem;
+            let text = std::fs::read_to_string(&path)
+                .map_err(|e| w.fail("version", format!("cannot read {}: {e}", step.manifest)))?;
+            let out = lockstep_pins::set_version(eco, &text, &step.to.to_string())
+                .map_err(|e| w.fail("version", format!("{}: {e}", step.manifest)))?;
+            fsx::write_atomic(&path, out.text.as_bytes())
+                .map_err(|e| w.fail("version", format!("cannot write {}: {e}", step.manifest)))?;
+        }
+        Ok(())
+    })?;
+
+    // Lockfiles.
+    work.timed("lockfile", |w| {
+        let mut seen: Vec<PathBuf> = Vec::new();
+        for step in steps {
+            let eco = step.ecosystem;
+            let pkg = dir.join(&step.manifest);
+            let pkg_dir = pkg.parent().unwrap_or(&dir).to_path_buf();
+            let found = [pkg_dir.clone(), dir.clone()]
+                .into_iter()
+                .find_map(|d| lockfile_of(&d, eco).map(|(f, t)| (d, f, t)));
+            let Some((lock_dir, file, tool)) = found else {
+                continue;
+            };
+            if seen.contains(&lock_dir) {
+                continue;
+            }
+            seen.push(lock_dir.clone());
+            // The plan's command, so a dry run and a real run agree; computed only for a
+            // lockfile discovery did not know about.
+            let planned: Option<Vec<String>> = step
+                .lockfile_command
+                .as_deref()
+                .map(|c| c.split_whitespace().map(str::to_owned).collect())
+                .filter(|v: &Vec<String>| v.len() > 1 && v[0] == tool);
+            let args: Vec<String> = match (planned, tool) {
+                (Some(v), _) => v[1..].to_vec(),
+                (None, "cargo") => vec!["update".into(), "--workspace".into()],
+                (None, "npm") => vec![
+                    "install".into(),
+                    "--package-lock-only".into(),
+                    "--ignore-scripts".into(),
+                ],
+                (None, _) => vec!["lock".into()],
+            };
+            let shown = format!("{tool} {}", args.join(" "));
+            w.run.notes.push(format!("{file}: {shown}"));
+            w.run_command(
+                "lockfile",
+                CommandSpec::new(tool).args(&args).current_dir(&lock_dir),
+                &shown,
+            )?;
+        }
+        Ok(())
+    })?;
+
+    // Smoke tests.
+    let smoke = discovered.repo(name).and_then(|r| r.entry.smoke.clone());
+    if let Some(cmd) = smoke {
+        work.timed("smoke", |w| {
+            let first = steps.first();
+            let spec = CommandSpec::new("/bin/sh")
+                .arg("-c")
+                .arg(&cmd)
+                .current_dir(&dir)
+                .versions(
+                    first.map(|s| s.from.to_string()).unwrap_or_default(),
+                    first.map(|s| s.to.to_string()).unwrap_or_default(),
+                );
+            w.run_command("smoke", spec, &cmd)
+        })?;
+    }
+
+    // Changelog.
+    let mut paths: Vec<PathBuf> = Vec::new();
+    work.timed("changelog", |w| {
+        for step in steps {
+            let rel = Path::new(&step.manifest)
+                .parent()
+                .map(|p| p.join("CHANGELOG.md"))
+                .unwrap_or_else(|| PathBuf::from("CHANGELOG.md"));
+            let path = dir.join(&rel);
+            let since = previous_tag(&dir, step);
+            let commits = lockstep_snapshot::log_since(&dir, since.as_deref())
+                .map(|c| c.into_iter().map(|c| c.summary).collect::<Vec<_>>())
+                .unwrap_or_default();
+            let old = std::fs::read_to_string(&path).unwrap_or_default();
+            let text = changelog_entry(&old, step, &commits, &today());
+            fsx::write_atomic(&path, text.as_bytes())
+                .map_err(|e| w.fail("changelog", format!("cannot write {}: {e}", rel.display())))?;
+            paths.push(rel);
+        }
+        Ok(())
+    })?;
+
+    // Commit.
+    work.timed("commit", |w| {
+        let message = if steps.len() == 1 {
+            steps[0].commit_message()
+        } else {
+            format!(
+                "chore(release): {}",
+                steps
+                    .iter()
+                    .map(|s| format!("{} v{}", s.package, s.to))
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            )
+        };
+        let result = lockstep_snapshot::commit_as_configured(&dir, &message, &paths);
+        let id = result.map_err(|e| w.fail("commit", e.to_string()))?;
+        w.run.commit = Some(id.to_string());
+        Ok(())
+    })?;
+    let commit = work.run.commit.clone();
+    ctx.update(name, |s| s.commit = commit)
+        .map_err(state_err("commit", name))?;
+    failpoint::hit("cascade_after_commit");
+
+    // Tags.
+    work.timed("tag", |w| {
+        for step in steps {
+            ctx.update(name, |s| s.tags.push(step.tag.clone()))
+                .map_err(state_err("tag", name))?;
+            let result =
+                lockstep_snapshot::create_tag_as_configured(&dir, &step.tag, &step.tag_message());
+            result.map_err(|e| w.fail("tag", e.to_string()))?;
+        }
+        Ok(())
+    })?;
+    ctx.update(name, |s| s.status = RepoStatus::Released)
+        .map_err(state_err("tag", name))?;
+    failpoint::hit("cascade_after_repo");
+    Ok(())
+}

@@ -1,0 +1,197 @@
+//! From options to a plan: which packages start the cascade, how they are bumped, and the
+//! history each package's bump is read from; settings merged from flags and `cascade.toml`.
+//!
+//! This is the step between [`discover`](crate::discover) and the pure planner
+//! ([`lockstep_cascade::plan`]): it checks the names the user gave (suggesting the closest
+//! package for a typo), reads the commits since each package's last release tag when no
+//! `--bump` is given, and merges the command line over the config file.
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+
+use lockstep_cascade::{Bump, Plan, Request};
+
+use crate::Discovered;
+
+/// What to plan: the flags a caller has, before they are merged with `cascade.toml`.
+#[derive(Debug, Clone, Default)]
+#[non_exhaustive]
+pub struct PlanOptions {
+    /// The packages whose change starts the cascade; empty means every package with a change.
+    pub from: Vec<String>,
+    /// One bump for the start packages; `None` reads conventional commits since each tag.
+    pub bump: Option<Bump>,
+    /// Pin exact versions (`--exact-pins`); the config's `exact_pins` also turns it on.
+    pub exact_pins: bool,
+}
+
+impl PlanOptions {
+    /// Start from these packages.
+    pub fn from(mut self, packages: Vec<String>) -> Self {
+        self.from = packages;
+        self
+    }
+
+    /// Bump the start packages by `bump`.
+    pub fn bump(mut self, bump: Option<Bump>) -> Self {
+        self.bump = bump;
+        self
+    }
+
+    /// Pin exact versions.
+    pub fn exact_pins(mut self, exact: bool) -> Self {
+        self.exact_pins = exact;
+        self
+    }
+}
+
+/// Errors while planning.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum PlanError {
+    /// `--from` names no package of the cascade.
+    #[error("--from {name}: no such package{}; the cascade has {count} package(s), `release-cascade --status` lists them", suggestion.as_ref().map(|s| format!("; did you mean `{s}`?")).unwrap_or_default())]
+    UnknownPackage {
+        /// The name given.
+        name: String,
+        /// The closest known name, when one is close.
+        suggestion: Option<String>,
+        /// How many packages there are.
+        count: usize,
+    },
+    /// The graph could not be built or planned (a cycle, say).
+    #[error(transparent)]
+    Planner(#[from] lockstep_cascade::Error),
+    /// Reading the repositories failed.
+    #[error(transparent)]
+    Discovery(#[from] crate::Error),
+    /// A saved plan could not be read.
+    #[error(
+        "{path}: not a lockstep.cascade-plan/v1 plan ({message}); write one with `release-cascade --dry-run --json > FILE`"
+    )]
+    SavedPlan {
+        /// The file.
+        path: PathBuf,
+        /// What is wrong.
+        message: String,
+    },
+}
+
+impl lockstep_state::Classify for PlanError {
+    fn kind(&self) -> &'static str {
+        match self {
+            PlanError::UnknownPackage { .. } => "unknown_package",
+            PlanError::Planner(_) => "cascade_plan",
+            PlanError::Discovery(e) => e.kind(),
+            PlanError::SavedPlan { .. } => "invalid_plan",
+        }
+    }
+}
+
+/// Plans a release of `discovered` with `options`, merged over the config's settings.
+pub fn plan(discovered: &Discovered, options: &PlanOptions) -> Result<Plan, PlanError> {
+    let _span =
+        tracing::info_span!("cascade.plan", from = ?options.from, bump = ?options.bump).entered();
+    let graph = discovered.graph()?;
+    for name in &options.from {
+        if discovered.package(name).is_none() {
+            let names = discovered.packages.iter().map(|p| p.name.as_str());
+            return Err(PlanError::UnknownPackage {
+                name: name.clone(),
+                suggestion: closest(name, names).map(str::to_owned),
+                count: discovered.packages.len(),
+            });
+        }
+    }
+    let start: Vec<String> = if options.from.is_empty() {
+        discovered.packages.iter().map(|p| p.name.clone()).collect()
+    } else {
+        options.from.clone()
+    };
+    let exact = options.exact_pins || discovered.config.config.options.exact_pins;
+    let mut request = Request::new(start).with_exact_pins(exact);
+    match options.bump {
+        Some(b) => request = request.with_bump(b),
+        None => {
+            let mut commits: BTreeMap<String, Vec<String>> = BTreeMap::new();
+            for p in &discovered.packages {
+                let Some(repo) = discovered.repo(&p.repo) else {
+                    continue;
+                };
+                let tag = graph.tag(p, &p.version);
+                let since = crate::tag_exists(&repo.dir, &tag).then_some(tag);
+                let log = crate::commits_since(&repo.dir, since.as_deref())?;
+                tracing::debug!(package = %p.name, since = ?since, commits = log.len(), "history read");
+                commits.insert(p.name.clone(), log);
+            }
+            for (name, messages) in commits {
+                request = request.with_commits(name, messages);
+            }
+        }
+    }
+    let plan = lockstep_cascade::plan(&graph, &request)?;
+    tracing::info!(
+        packages = plan.steps().count(),
+        waves = plan.waves.len(),
+        digest = %plan.digest,
+        "planned"
+    );
+    Ok(plan)
+}
+
+/// Reads a plan saved with `release-cascade --dry-run --json`.
+pub fn read_plan(path: &Path) -> Result<Plan, PlanError> {
+    let fail = |message: String| PlanError::SavedPlan {
+        path: path.to_path_buf(),
+        message,
+    };
+    let text = std::fs::read_to_string(path).map_err(|e| fail(e.to_string()))?;
+    serde_json::from_str(&text).map_err(|e| fail(e.to_string()))
+}
+
+/// The name closest to `wanted` by edit distance, when it is close enough to be a typo (at
+/// most a third of the name's length, and at least one edit).
+pub fn closest<'a>(wanted: &str, names: impl IntoIterator<Item = &'a str>) -> Option<&'a str> {
+    let limit = (wanted.chars().count() / 3).max(1);
+    names
+        .into_iter()
+        .map(|n| (distance(wanted, n), n))
+        .filter(|(d, _)| *d <= limit)
+        .min()
+        .map(|(_, n)| n)
+}
+
+/// Levenshtein distance over characters.
+fn distance(a: &str, b: &str) -> usize {
+    let b: Vec<char> = b.chars().collect();
+    let mut row: Vec<usize> = (0..=b.len()).collect();
+    for (i, ca) in a.chars().enumerate() {
+        let mut prev = row[0];
+        row[0] = i + 1;
+        for (j, cb) in b.iter().enumerate() {
+            let cur = row[j + 1];
+            row[j + 1] = if ca == *cb {
+                prev
+            } else {
+                1 + prev.min(cur).min(row[j])
+            };
+            prev = cur;
+        }
+    }
+    row[b.len()]
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn typos_get_the_closest_name() {
+        let names = ["gix-hash", "gix-features", "gix-object", "manifest"];
+        assert_eq!(closest("gix-hsah", names), Some("gix-hash"));
+        assert_eq!(closest("manifst", names), Some("manifest"));
+        assert_eq!(closest("tokio", names), None);
+        assert_eq!(distance("kitten", "sitting"), 3);
+        assert_eq!(distance("", "abc"), 3);
+    }
+}

@@ -1,0 +1,739 @@
+//! The tag rule of a cascade, checkable on its own: a release tag is strict SemVer
+//! (`vX.Y.Z` or `NAME-vX.Y.Z`, optional `-pre` and `+build`, no leading zeros) and equals the
+//! version of the package it names *at the tagged commit*. [`check_tag`] is what
+//! `lockstep tag-check` runs in CI, and what the pre-push hook written by [`install_hook`]
+//! runs before a tag leaves the machine.
+//!
+//! The package is read from the commit's own tree (not the work tree): `Cargo.toml` (a single
+//! crate, or the workspace member named NAME, with `version.workspace = true` followed into
+//! `[workspace.package]`), `package.json` (npm workspaces too) or `pyproject.toml`, in that
+//! order. A `vX.Y.Z` tag names the root package (or, in a virtual Cargo workspace, the
+//! `[workspace.package]` version); `NAME-vX.Y.Z` names the root package or a workspace member
+//! called NAME (Python names compared after PEP 503 normalisation).
+//!
+//! # Limitations
+//!
+//! - Workspace member globs are expanded one directory level per `*`/`?`/`[…]` segment; `**`
+//!   matches a single level only.
+//! - Versions compare exactly, build metadata included: `v1.2.0+ci.4` does not match `1.2.0`.
+//!
+//! ## Examples
+//!
+//! ```
+//! use lockstep_release::tagcheck::{check_tag, parse_tag};
+//! use lockstep_testkit::git::GitRepo;
+//!
+//! let tag = parse_tag("core-v1.4.0-rc.1").unwrap();
+//! assert_eq!(tag.package.as_deref(), Some("core"));
+//! assert!(parse_tag("v01.4.0").is_err());
+//!
+//! let repo = GitRepo::new();
+//! repo.write("Cargo.toml", "[package]\nname = \"core\"\nversion = \"1.2.0\"\n");
+//! repo.commit_all("feat: core");
+//! repo.annotated_tag("v1.2.0", "release").tag("v1.3.0");
+//! assert!(check_tag(repo.path(), "v1.2.0")?.ok);
+//! let bad = check_tag(repo.path(), "v1.3.0")?;
+//! assert!(!bad.ok);
+//! assert_eq!(bad.expected_tag.as_deref(), Some("v1.2.0"));
+//! # Ok::<(), lockstep_release::tagcheck::Error>(())
+//! ```
+
+use std::path::{Path, PathBuf};
+
+use lockstep_pins::{Ecosystem, OwnVersion};
+use lockstep_snapshot::CommitTree;
+use semver::Version;
+use serde::Serialize;
+
+use crate::packages::{clean, parse_version, same_name};
+
+mod hooks;
+
+#[cfg(test)]
+use hooks::is_ours;
+pub use hooks::{HookOutcome, InstalledHook, install_hook, pre_push_hook_script};
+
+/// The `schema` of `tag-check --json`.
+pub const SCHEMA: &str = "lockstep.tag-check/v1";
+
+/// The first line of every hook this module writes; how [`install_hook`] knows its own.
+pub const HOOK_MARKER: &str = "# lockstep-hook: pre-push";
+
+/// What can go wrong while checking a tag or installing the hook. A tag that breaks the rule
+/// is not an error: it is a [`TagCheck`] with a [`Problem`].
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum Error {
+    /// The repository, the tag or a file of the tagged commit could not be read.
+    #[error("{}: cannot read {what}", repo.display())]
+    Git {
+        /// The repository.
+        repo: PathBuf,
+        /// What was being read (`tag v1.2.0`, `Cargo.toml at v1.2.0`).
+        what: String,
+        /// Why.
+        source: lockstep_snapshot::Error,
+    },
+    /// A manifest of the tagged commit could not be understood.
+    #[error("{}: {file} at {tag}: {source}", repo.display())]
+    Manifest {
+        /// The repository.
+        repo: PathBuf,
+        /// The tag.
+        tag: String,
+        /// The manifest, relative to the repository root.
+        file: String,
+        /// What is wrong with it (boxed: the pins error is large).
+        source: Box<lockstep_pins::Error>,
+    },
+    /// A hook that lockstep did not write is in the way.
+    #[error(
+        "{} exists and was not written by lockstep; pass --force to replace it (it is kept as {})",
+        path.display(),
+        backup.display()
+    )]
+    ForeignHook {
+        /// The existing hook.
+        path: PathBuf,
+        /// Where `--force` keeps it.
+        backup: PathBuf,
+    },
+    /// The hook could not be written.
+    #[error("cannot {op} {}", path.display())]
+    Io {
+        /// What was being done.
+        op: &'static str,
+        /// The file or directory.
+        path: PathBuf,
+        /// Why.
+        source: std::io::Error,
+    },
+}
+
+impl Error {
+    /// A short machine-readable kind, as the command line's error JSON carries.
+    pub fn kind(&self) -> &'static str {
+        match self {
+            Error::Git { source, .. } => match source.kind() {
+                lockstep_snapshot::ErrorKind::NotFound => "tag_not_found",
+                lockstep_snapshot::ErrorKind::NotARepository => "not_a_repository",
+                _ => "git",
+            },
+            Error::Manifest { .. } => "manifest",
+            Error::ForeignHook { .. } => "foreign_hook",
+            Error::Io { .. } => "io",
+        }
+    }
+}
+
+/// A release tag, split: the package it names (none for `vX.Y.Z`) and its version.
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct ReleaseTag {
+    /// `NAME` of `NAME-vX.Y.Z`; `None` for `vX.Y.Z`.
+    pub package: Option<String>,
+    /// `X.Y.Z[-pre][+build]`.
+    pub version: Version,
+}
+
+/// Splits `tag` into package and version, or says why it is not a release tag.
+///
+/// Accepted: `v` + strict SemVer, or `NAME-v` + strict SemVer with a non-empty NAME. Where
+/// NAME itself holds `-v` followed by a digit (`lib-v2-v1.0.0`), the leftmost split whose
+/// version parses wins.
+pub fn parse_tag(tag: &str) -> Result<ReleaseTag, String> {
+    const SHAPE: &str = "release tags are vX.Y.Z or NAME-vX.Y.Z (strict SemVer: no leading zeros, optional -pre and +build)";
+    let mut first_err = None;
+    let mut candidates: Vec<(Option<&str>, &str)> = Vec::new();
+    if let Some(rest) = tag.strip_prefix('v') {
+        candidates.push((None, rest));
+    }
+    for (i, _) in tag.match_indices("-v") {
+        let rest = &tag[i + 2..];
+        if i > 0 && rest.starts_with(|c: char| c.is_ascii_digit()) {
+            candidates.push((Some(&tag[..i]), rest));
+        }
+    }
+    for (package, text) in candidates {
+        match Version::parse(text) {
+            Ok(version) => {
+                return Ok(ReleaseTag {
+                    package: package.map(str::to_owned),
+                    version,
+                });
+            }
+            Err(e) if first_err.is_none() && text.starts_with(|c: char| c.is_ascii_digit()) => {
+                first_err = Some(format!("`{text}` is not strict SemVer ({e}); {SHAPE}"));
+            }
+            Err(_) => {}
+        }
+    }
+    if let Some(err) = first_err {
+        return Err(err);
+    }
+    if Version::parse(tag).is_ok() {
+        return Err(format!("the `v` is missing: write v{tag}; {SHAPE}"));
+    }
+    Err(SHAPE.to_owned())
+}
+
+/// Why a tag breaks the rule.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+#[non_exhaustive]
+pub enum ProblemCode {
+    /// The tag is not `vX.Y.Z` or `NAME-vX.Y.Z` with strict SemVer.
+    NotSemver,
+    /// The tagged commit has no package the tag could name.
+    UnknownPackage,
+    /// The package's version at the commit cannot be compared (dynamic, or not SemVer).
+    NoVersion,
+    /// The tag's version differs from the package's.
+    VersionMismatch,
+}
+
+/// A broken rule: a code to branch on and a message for people.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[non_exhaustive]
+pub struct Problem {
+    /// What kind of problem.
+    pub code: ProblemCode,
+    /// What is wrong and what would be accepted.
+    pub message: String,
+}
+
+/// The outcome of checking one tag.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[non_exhaustive]
+pub struct TagCheck {
+    /// The tag.
+    pub tag: String,
+    /// The commit it points at (annotated tags peeled), as hex.
+    pub commit: String,
+    /// Whether the tag keeps the rule.
+    pub ok: bool,
+    /// The package the tag names (for a `vX.Y.Z` tag, the root package when there is one).
+    pub package: Option<String>,
+    /// The version the tag says, when it parses.
+    pub tag_version: Option<String>,
+    /// The package's version in the manifest at that commit, as written.
+    pub version: Option<String>,
+    /// That manifest, relative to the repository root.
+    pub file: Option<String>,
+    /// The tag that would match that commit, when the version is known.
+    pub expected_tag: Option<String>,
+    /// What is wrong, when something is.
+    pub problem: Option<Problem>,
+}
+
+impl TagCheck {
+    /// One line for people: `v1.2.0: ok (core 1.2.0 in Cargo.toml)` or the problem.
+    pub fn summary(&self) -> String {
+        match &self.problem {
+            None => format!(
+                "{}: ok ({} {} in {})",
+                self.tag,
+                self.package.as_deref().unwrap_or("workspace"),
+                self.version.as_deref().unwrap_or("?"),
+                self.file.as_deref().unwrap_or("?")
+            ),
+            Some(p) => format!("{}: {}", self.tag, p.message),
+        }
+    }
+}
+
+/// A package as the tagged commit declares it.
+struct Declared {
+    package: Option<String>,
+    written: String,
+    ecosystem: Ecosystem,
+    file: String,
+    /// `NAME-` when the package is named in tags by name.
+    tag_prefix: String,
+}
+
+/// Checks tag `tag` of the repository at `repo_dir` against the package it names at the
+/// tagged commit. A tag that breaks the rule is `Ok` with [`TagCheck::ok`] false and a
+/// [`Problem`]; `Err` is for a tag that does not exist and files that cannot be read.
+pub fn check_tag(repo_dir: &Path, tag: &str) -> Result<TagCheck, Error> {
+    let _span = tracing::info_span!("check_tag", repo = %repo_dir.display(), tag).entered();
+    let git = |what: String| {
+        move |source| Error::Git {
+            repo: repo_dir.to_owned(),
+            what,
+            source,
+        }
+    };
+    // Only tags: a branch or commit id given by mistake must not pass as a tag.
+    let commit =
+        lockstep_snapshot::resolve_tag(repo_dir, tag).map_err(git(format!("tag {tag}")))?;
+    let tree = CommitTree::open(repo_dir, commit.as_str()).map_err(git(format!("tag {tag}")))?;
+    let reader = Reader {
+        repo_dir,
+        tag,
+        tree: &tree,
+    };
+    let parsed = parse_tag(tag);
+    let wanted = parsed.as_ref().ok().and_then(|t| t.package.as_deref());
+    let declared = reader.find(wanted)?;
+
+    let mut check = TagCheck {
+        tag: tag.to_owned(),
+        commit: commit.as_str().to_owned(),
+        ok: false,
+        package: declared.as_ref().and_then(|d| d.package.clone()),
+        tag_version: parsed.as_ref().ok().map(|t| t.version.to_string()),
+        version: declared.as_ref().map(|d| d.written.clone()),
+        file: declared.as_ref().map(|d| d.file.clone()),
+        expected_tag: None,
+        problem: None,
+    };
+    let version = declared
+        .as_ref()
+        .map(|d| package_version(d.ecosystem, &d.written));
+    if let (Some(d), Some(Ok(v))) = (&declared, &version) {
+        check.expected_tag = Some(format!("{}v{v}", d.tag_prefix));
+    }
+    let short = commit.short(7);
+    let problem = |code, message| Some(Problem { code, message });
+    check.problem = match (&parsed, &declared, &version) {
+        (Err(reason), _, _) => {
+            let hint = match (&check.expected_tag, &declared) {
+                (Some(expected), Some(d)) => format!(
+                    "; {} at {short} declares {}, so the tag would be {expected}",
+                    d.file, d.written
+                ),
+                _ => String::new(),
+            };
+            problem(
+                ProblemCode::NotSemver,
+                format!("not a release tag: {reason}{hint}"),
+            )
+        }
+        (Ok(t), None, _) => problem(
+            ProblemCode::UnknownPackage,
+            match &t.package {
+                Some(name) => format!(
+                    "commit {short} has no package {name} (looked in Cargo.toml, package.json and pyproject.toml and their workspace members)"
+                ),
+                None => format!(
+                    "commit {short} has no single package to compare with: the root manifest declares no package or workspace version; tag a member as NAME-vX.Y.Z"
+                ),
+            },
+        ),
+        (Ok(_), Some(d), Some(Err(reason))) => problem(
+            ProblemCode::NoVersion,
+            format!("{} at {short}: {reason}", d.file),
+        ),
+        (Ok(t), Some(d), Some(Ok(v))) if &t.version != v => problem(
+            ProblemCode::VersionMismatch,
+            format!(
+                "tag says {}, but {} at {short} declares {} {}; expected tag {}",
+                t.version,
+                d.file,
+                d.package.as_deref().unwrap_or("workspace version"),
+                d.written,
+                check.expected_tag.as_deref().unwrap_or("?")
+            ),
+        ),
+        _ => None,
+    };
+    check.ok = check.problem.is_none();
+    Ok(check)
+}
+
+/// The names of the repository's tags, sorted: all of them, or only those pointing at HEAD
+/// (what `tag-check` checks when it is given no tag).
+pub fn tags(repo_dir: &Path, at_head_only: bool) -> Result<Vec<String>, Error> {
+    let git = |what: &str| {
+        let what = what.to_owned();
+        move |source| Error::Git {
+            repo: repo_dir.to_owned(),
+            what,
+            source,
+        }
+    };
+    let head = if at_head_only {
+        lockstep_snapshot::head(repo_dir)
+            .map_err(git("HEAD"))?
+            .commit
+    } else {
+        None
+    };
+    Ok(lockstep_snapshot::list_tags(repo_dir)
+        .map_err(git("tags"))?
+        .into_iter()
+        .filter(|t| !at_head_only || head.as_ref() == Some(&t.commit))
+        .map(|t| t.name)
+        .collect())
+}
+
+/// A package's own version as SemVer; Python's `1.2` is 1.2.0, as discovery reads it.
+fn package_version(ecosystem: Ecosystem, written: &str) -> Result<Version, String> {
+    if written.is_empty() {
+        return Err(
+            "declares no version, or one computed by the build backend (dynamic); it cannot be checked".into(),
+        );
+    }
+    parse_version(ecosystem, written)
+}
+
+/// Reads manifests out of the tagged commit.
+struct Reader<'a> {
+    repo_dir: &'a Path,
+    tag: &'a str,
+    tree: &'a CommitTree,
+}
+
+impl Reader<'_> {
+    /// The package `name` names (the root package when `None`), first in `Cargo.toml`, then
+    /// `package.json`, then `pyproject.toml`.
+    fn find(&self, name: Option<&str>) -> Result<Option<Declared>, Error> {
+        for ecosystem in Ecosystem::ALL {
+            let file = ecosystem.manifest_file_name();
+            let Some(root) = self.package(ecosystem, file)? else {
+                continue;
+            };
+            let ws_version = root.workspace.as_ref().and_then(|w| w.version.clone());
+            let declared = |pkg: &lockstep_pins::Package, file: &str, prefixed: bool| {
+                let pkg_name = pkg.name.clone();
+                let written = match &pkg.version {
+                    Some(OwnVersion::Declared { version, .. }) => version.clone(),
+                    Some(OwnVersion::Inherited) => ws_version.clone().unwrap_or_default(),
+                    _ => String::new(),
+                };
+                Declared {
+                    tag_prefix: match (&pkg_name, prefixed) {
+                        (Some(n), true) => format!("{n}-"),
+                        _ => String::new(),
+                    },
+                    package: pkg_name,
+                    written,
+                    ecosystem,
+                    file: file.to_owned(),
+                }
+            };
+            match name {
+                None => {
+                    if root.name.is_some() {
+                        return Ok(Some(declared(&root, file, false)));
+                    }
+                    if let Some(version) = &ws_version {
+                        return Ok(Some(Declared {
+                            package: None,
+                            written: version.clone(),
+                            ecosystem,
+                            file: file.to_owned(),
+                            tag_prefix: String::new(),
+                        }));
+                    }
+                }
+                Some(name) => {
+                    if same_name(ecosystem, root.name.as_deref(), name) {
+                        return Ok(Some(declared(&root, file, true)));
+                    }
+                    let Some(ws) = &root.workspace else {
+                        continue;
+                    };
+                    for member in self.members(ws)? {
+                        let rel = format!("{member}/{file}");
+                        if let Some(pkg) = self.package(ecosystem, &rel)?
+                            && same_name(ecosystem, pkg.name.as_deref(), name)
+                        {
+                            return Ok(Some(declared(&pkg, &rel, true)));
+                        }
+                    }
+                }
+            }
+        }
+        Ok(None)
+    }
+
+    /// The package `file` declares at the commit, when the commit has that file.
+    fn package(
+        &self,
+        ecosystem: Ecosystem,
+        file: &str,
+    ) -> Result<Option<lockstep_pins::Package>, Error> {
+        let Some(bytes) = self.tree.read(file).map_err(|source| Error::Git {
+            repo: self.repo_dir.to_owned(),
+            what: format!("{file} at {}", self.tag),
+            source,
+        })?
+        else {
+            return Ok(None);
+        };
+        let text = String::from_utf8_lossy(&bytes);
+        lockstep_pins::package(ecosystem, &text)
+            .map(Some)
+            .map_err(|source| Error::Manifest {
+                repo: self.repo_dir.to_owned(),
+                tag: self.tag.to_owned(),
+                file: file.to_owned(),
+                source: Box::new(source),
+            })
+    }
+
+    /// Member directories of a workspace at the commit: patterns expanded against the
+    /// commit's tree, excludes removed, sorted.
+    fn members(&self, ws: &lockstep_pins::Workspace) -> Result<Vec<String>, Error> {
+        let excluded: Vec<String> = ws.exclude.iter().map(|e| clean(e)).collect();
+        let mut out = Vec::new();
+        for pattern in &ws.members {
+            let mut dirs = vec![String::new()];
+            for segment in clean(pattern).split('/').filter(|s| !s.is_empty()) {
+                let mut next = Vec::new();
+                let is_glob = segment.contains(['*', '?', '[']);
+                let matcher = if is_glob {
+                    glob::Pattern::new(segment).ok()
+                } else {
+                    None
+                };
+                for dir in &dirs {
+                    let join = |name: &str| {
+                        if dir.is_empty() {
+                            name.to_owned()
+                        } else {
+                            format!("{dir}/{name}")
+                        }
+                    };
+                    match &matcher {
+                        None if !is_glob => next.push(join(segment)),
+                        None => {}
+                        Some(m) => {
+                            let listed = self.tree.list(dir).map_err(|source| Error::Git {
+                                repo: self.repo_dir.to_owned(),
+                                what: format!("{dir}/ at {}", self.tag),
+                                source,
+                            })?;
+                            next.extend(
+                                listed
+                                    .unwrap_or_default()
+                                    .iter()
+                                    .filter(|n| m.matches(n))
+                                    .map(|n| join(n)),
+                            );
+                        }
+                    }
+                }
+                dirs = next;
+            }
+            for dir in dirs {
+                if !dir.is_empty() && !excluded.contains(&dir) && !out.contains(&dir) {
+                    out.push(dir);
+                }
+            }
+        }
+        out.sort();
+        Ok(out)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn check(tag: &str, expected: Result<(Option<&str>, &str), &str>) {
+        let got = parse_tag(tag).map(|t| (t.package, t.version.to_string()));
+        match expected {
+            Ok((package, version)) => assert_eq!(
+                got,
+                Ok((package.map(str::to_owned), version.to_owned())),
+                "{tag}"
+            ),
+            Err(part) => {
+                let err = got.expect_err(tag);
+                assert!(err.contains(part), "{tag}: {err}");
+            }
+        }
+    }
+
+    #[test]
+    fn release_tags_are_strict_semver() {
+        check("v1.2.0", Ok((None, "1.2.0")));
+        check("v0.0.0", Ok((None, "0.0.0")));
+        check("v1.2.0-rc.1+build.5", Ok((None, "1.2.0-rc.1+build.5")));
+        check("core-v10.20.30", Ok((Some("core"), "10.20.30")));
+        check("gix-hash-v0.15.0", Ok((Some("gix-hash"), "0.15.0")));
+        check("lib-v2-v1.0.0", Ok((Some("lib-v2"), "1.0.0")));
+        check(
+            "@scope/pkg-v1.0.0-alpha",
+            Ok((Some("@scope/pkg"), "1.0.0-alpha")),
+        );
+        check("v1.2", Err("not strict SemVer"));
+        check("v1", Err("not strict SemVer"));
+        check("v01.2.0", Err("not strict SemVer"));
+        check("v1.02.0", Err("not strict SemVer"));
+        check("v1.2.0-01", Err("not strict SemVer"));
+        check("v1.2.0-", Err("not strict SemVer"));
+        check("v1.2.0.4", Err("not strict SemVer"));
+        check("v 1.2.0", Err("release tags are"));
+        check("core-v1.2", Err("not strict SemVer"));
+        check("1.2.0", Err("the `v` is missing: write v1.2.0"));
+        check("V1.2.0", Err("release tags are"));
+        check("-v1.2.0", Err("release tags are"));
+        check("release-2024", Err("release tags are"));
+        check("latest", Err("release tags are"));
+        check("", Err("release tags are"));
+    }
+
+    #[test]
+    fn python_versions_pad_like_discovery() {
+        assert_eq!(
+            package_version(Ecosystem::Python, "1.2"),
+            Ok(Version::new(1, 2, 0))
+        );
+        assert!(package_version(Ecosystem::Cargo, "1.2").is_err());
+        assert!(package_version(Ecosystem::Python, "1.2rc1").is_err());
+        assert!(package_version(Ecosystem::Npm, "").is_err());
+    }
+
+    #[test]
+    fn the_hook_knows_itself() {
+        let script = pre_push_hook_script();
+        assert!(script.starts_with("#!/bin/sh\n"));
+        assert!(is_ours(script.as_bytes()));
+        assert!(!is_ours(b"#!/bin/sh\nexit 0\n"));
+    }
+
+    /// `(ok, package, version, file, expected_tag, problem code)` of a check.
+    type Outcome = (
+        bool,
+        Option<String>,
+        Option<String>,
+        Option<String>,
+        Option<String>,
+        Option<ProblemCode>,
+    );
+
+    /// The outcome of checking `tag`.
+    fn outcome(repo: &lockstep_testkit::git::GitRepo, tag: &str) -> Outcome {
+        let c = check_tag(repo.path(), tag).expect("check runs");
+        (
+            c.ok,
+            c.package,
+            c.version,
+            c.file,
+            c.expected_tag,
+            c.problem.map(|p| p.code),
+        )
+    }
+
+    fn s(v: &str) -> Option<String> {
+        Some(v.to_owned())
+    }
+
+    #[test]
+    fn workspace_members_are_found_by_name_at_the_tagged_commit() {
+        let repo = lockstep_testkit::git::GitRepo::new();
+        repo.write(
+            "Cargo.toml",
+            "[workspace]\nmembers = [\"crates/*\", \"tools/cli\"]\nexclude = [\"crates/old\"]\n\n[workspace.package]\nversion = \"0.4.0\"\n",
+        )
+        .write("crates/alpha/Cargo.toml", "[package]\nname = \"alpha\"\nversion.workspace = true\n")
+        .write("crates/beta/Cargo.toml", "[package]\nname = \"beta\"\nversion = \"2.1.0\"\n")
+        .write("crates/old/Cargo.toml", "[package]\nname = \"old\"\nversion = \"9.0.0\"\n")
+        .write("tools/cli/Cargo.toml", "[package]\nname = \"cli\"\nversion = \"1.0.0-rc.1\"\n");
+        repo.commit_all("feat: workspace");
+        repo.tag("alpha-v0.4.0")
+            .tag("beta-v2.1.0")
+            .tag("cli-v1.0.0-rc.1")
+            .tag("v0.4.0");
+        repo.tag("beta-v2.2.0")
+            .tag("old-v9.0.0")
+            .tag("gamma-v1.0.0");
+        // The work tree moves on: the check reads the tagged commit, not the files.
+        repo.write(
+            "crates/beta/Cargo.toml",
+            "[package]\nname = \"beta\"\nversion = \"2.2.0\"\n",
+        );
+        repo.commit_all("chore: bump beta");
+
+        assert_eq!(
+            outcome(&repo, "alpha-v0.4.0"),
+            (
+                true,
+                s("alpha"),
+                s("0.4.0"),
+                s("crates/alpha/Cargo.toml"),
+                s("alpha-v0.4.0"),
+                None
+            )
+        );
+        assert!(outcome(&repo, "beta-v2.1.0").0);
+        assert!(outcome(&repo, "cli-v1.0.0-rc.1").0);
+        // A virtual workspace's plain tag is its [workspace.package] version.
+        assert_eq!(
+            outcome(&repo, "v0.4.0"),
+            (true, None, s("0.4.0"), s("Cargo.toml"), s("v0.4.0"), None)
+        );
+        assert_eq!(
+            outcome(&repo, "beta-v2.2.0"),
+            (
+                false,
+                s("beta"),
+                s("2.1.0"),
+                s("crates/beta/Cargo.toml"),
+                s("beta-v2.1.0"),
+                Some(ProblemCode::VersionMismatch)
+            )
+        );
+        assert_eq!(
+            outcome(&repo, "old-v9.0.0").5,
+            Some(ProblemCode::UnknownPackage)
+        );
+        assert_eq!(
+            outcome(&repo, "gamma-v1.0.0").5,
+            Some(ProblemCode::UnknownPackage)
+        );
+    }
+
+    #[test]
+    fn npm_and_python_packages() {
+        let npm = lockstep_testkit::git::GitRepo::new();
+        npm.write(
+            "package.json",
+            "{\"name\": \"@acme/ui\", \"version\": \"3.0.1\"}\n",
+        );
+        npm.commit_all("feat: ui");
+        npm.tag("v3.0.1").tag("@acme/ui-v3.0.1").tag("v3.0.0");
+        assert!(outcome(&npm, "v3.0.1").0);
+        assert!(outcome(&npm, "@acme/ui-v3.0.1").0);
+        assert_eq!(
+            outcome(&npm, "v3.0.0").5,
+            Some(ProblemCode::VersionMismatch)
+        );
+
+        let py = lockstep_testkit::git::GitRepo::new();
+        py.write(
+            "pyproject.toml",
+            "[project]\nname = \"Data_Tools\"\nversion = \"1.2\"\n",
+        );
+        py.commit_all("feat: tools");
+        py.tag("v1.2.0").tag("data-tools-v1.2.0").tag("v1.2.1");
+        assert!(outcome(&py, "v1.2.0").0);
+        assert!(outcome(&py, "data-tools-v1.2.0").0);
+        assert_eq!(outcome(&py, "v1.2.1").5, Some(ProblemCode::VersionMismatch));
+
+        let dynamic = lockstep_testkit::git::GitRepo::new();
+        dynamic.write(
+            "pyproject.toml",
+            "[project]\nname = \"dyn\"\ndynamic = [\"version\"]\n",
+        );
+        dynamic.commit_all("feat: dyn");
+        dynamic.tag("v1.0.0");
+        assert_eq!(outcome(&dynamic, "v1.0.0").5, Some(ProblemCode::NoVersion));
+    }
+
+    #[test]
+    fn a_missing_tag_is_an_error() {
+        let repo = lockstep_testkit::git::GitRepo::new();
+        repo.write(
+            "Cargo.toml",
+            "[package]\nname = \"a\"\nversion = \"1.0.0\"\n",
+        );
+        repo.commit_all("feat: a");
+        let err = check_tag(repo.path(), "v1.0.0").unwrap_err();
+        assert_eq!(err.kind(), "tag_not_found", "{err}");
+    }
+}

@@ -1,0 +1,23 @@
+//! The git questions the engine asks, answered by `lockstep-snapshot`.
+
+use std::path::Path;
+
+/// The latest tag reachable from HEAD (`git describe --tags --abbrev=0`), if any.
+pub fn describe_tag(root: &Path) -> Option<String> {
+    match lockstep_snapshot::describe(root) {
+        Ok(found) => found.map(|d| d.tag),
+        Err(e) => {
+            tracing::debug!(root = %root.display(), error = %e, "git describe failed");
+            None
+        }
+    }
+}
+
+/// [`lockstep_snapshot::commit`] as the configured identity, else as lockstep.
+pub fn commit(
+    root: &Path,
+    message: &str,
+    paths: &[impl AsRef<Path>],
+) -> lockstep_snapshot::Result<lockstep_snapshot::ObjectId> {
+    lockstep_snapshot::commit_as_configured(root, message, paths)
+}
