@@ -553,3 +553,54 @@ fn pause_resume_abort_and_the_dashboard() {
     assert!(Path::new(&f.dir.path().join("site/index.html")).is_file());
     assert!(f.dir.path().join("site/assets/dashboard.css").is_file());
 }
+
+#[test]
+fn the_readme_demo_completes_one_rollout_and_halts_the_other() {
+    let dir = tempfile::tempdir().unwrap();
+    let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("../fixtures/rollout/demo.sh");
+    let out = Command::new("bash")
+        .arg(&script)
+        .arg(dir.path())
+        .env("LOCKSTEP", env!("CARGO_BIN_EXE_lockstep"))
+        .env_remove("LOCKSTEP_STORE")
+        .env_remove("LOCKSTEP_FAILPOINT")
+        .env_remove("LOCKSTEP_REGISTRY")
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "demo.sh failed:\n{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert_eq!(
+        String::from_utf8_lossy(&out.stdout).trim(),
+        dir.path().display().to_string()
+    );
+    let list: Run = Command::new(env!("CARGO_BIN_EXE_lockstep"))
+        .args(["rollout", "list", "--json"])
+        .env("LOCKSTEP_HOME", dir.path().join("home"))
+        .env_remove("LOCKSTEP_STORE")
+        .output()
+        .unwrap()
+        .into();
+    let list = list.ok().json();
+    let states: Vec<(&str, &str, u64)> = list["rollouts"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| {
+            (
+                r["version"].as_str().unwrap(),
+                r["state"].as_str().unwrap(),
+                r["stage_percent"].as_u64().unwrap(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        states,
+        [("1.1.0", "completed", 100), ("2.0.0", "halted", 10)]
+    );
+    let page = std::fs::read_to_string(dir.path().join("site/index.html")).unwrap();
+    assert!(page.contains(r#"<tr data-vertical="finance">"#));
+    assert!(page.contains("state-halted") && page.contains("state-completed"));
+}
