@@ -101,8 +101,11 @@ enum Action {
         /// Start latency in milliseconds.
         #[arg(long, value_name = "MS")]
         latency_ms: Option<u64>,
-        /// A file of JSON lines {"unit", "outcome", "latency_ms"}; - for stdin.
-        #[arg(long, value_name = "FILE", conflicts_with_all = ["unit", "outcome", "latency_ms"])]
+        /// The version the unit ran (a report about another version is stored, not counted).
+        #[arg(long, value_name = "VERSION")]
+        version: Option<String>,
+        /// A file of JSON lines {"unit", "outcome", "latency_ms", "version"}; - for stdin.
+        #[arg(long, value_name = "FILE", conflicts_with_all = ["unit", "outcome", "latency_ms", "version"])]
         batch: Option<PathBuf>,
     },
     /// Evaluate the current stage: halt, advance, complete, pause or stay.
@@ -269,12 +272,13 @@ impl RolloutArgs {
                 unit,
                 outcome,
                 latency_ms,
+                version,
                 batch,
             } => {
                 let reports = match (batch, unit, outcome) {
                     (Some(path), _, _) => read_batch(&path, cwd)?,
                     (None, Some(unit), Some(outcome)) => {
-                        vec![Report::new(&unit, outcome == "success", latency_ms)]
+                        vec![Report::new(&unit, outcome == "success", latency_ms).about(version)]
                     }
                     _ => {
                         return Err(Failure::input(
@@ -289,12 +293,17 @@ impl RolloutArgs {
                     out.print_json(&r);
                 } else {
                     out.print(&format!(
-                        "recorded {} report(s){}; stage {} %: {} reports, {} failed\n",
+                        "recorded {} report(s){}{}; stage {} %: {} reports, {} failed\n",
                         r.recorded,
                         if r.counted {
                             ""
                         } else {
                             " (not counted: the rollout has ended)"
+                        },
+                        if r.other_version > 0 {
+                            format!(" ({} about another version, not counted)", r.other_version)
+                        } else {
+                            String::new()
                         },
                         r.stage_percent,
                         r.samples,

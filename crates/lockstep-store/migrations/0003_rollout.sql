@@ -27,8 +27,8 @@ CREATE UNIQUE INDEX rollouts_one_active ON rollouts (component, channel)
     WHERE state IN ('running', 'paused');
 CREATE INDEX rollouts_by_component ON rollouts (component, channel, started_at);
 
--- Everything that happened to a rollout, in order: `kind` is report | started | advanced |
--- paused | resumed | halted | completed | aborted. Reports carry the unit, outcome
+-- Everything that happened to a rollout, in order: `kind` is report | report_other_version |
+-- started | advanced | paused | resumed | halted | completed | aborted. Reports carry the unit, outcome
 -- (success | failure) and latency; `stage` is the stage index the rollout was at.
 CREATE TABLE rollout_events (
     seq        INTEGER PRIMARY KEY AUTOINCREMENT,

@@ -244,6 +244,28 @@ fn a_scripted_rollout_goes_from_1_to_100_percent() {
 
     // Too few reports: the stage stays, exit 0.
     f.report("early", 10, 0);
+    // A unit on the old version reports a failure: stored, not counted against 2.0.0.
+    let r = f
+        .run(&[
+            "rollout",
+            "report",
+            "old-1",
+            "--outcome",
+            "failure",
+            "--version",
+            "1.0.0",
+            "--json",
+        ])
+        .ok()
+        .json();
+    assert_eq!(
+        (
+            r["other_version"].as_u64(),
+            r["samples"].as_u64(),
+            r["failures"].as_u64()
+        ),
+        (Some(1), Some(10), Some(0))
+    );
     let a = f.run(&["rollout", "advance", "--json"]).ok().json();
     assert_eq!(a["decision"], "stay");
     assert_eq!(f.status()["stage_percent"], 1);

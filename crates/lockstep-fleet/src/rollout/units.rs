@@ -120,6 +120,10 @@ pub struct Report {
     /// The start latency.
     #[serde(default)]
     pub latency_ms: Option<u64>,
+    /// The version the unit ran, when the reporter knows it: a report about another version
+    /// than the rollout's is stored but does not count.
+    #[serde(default)]
+    pub version: Option<String>,
 }
 
 impl Report {
@@ -129,7 +133,14 @@ impl Report {
             unit: unit.to_owned(),
             outcome: if success { "success" } else { "failure" }.to_owned(),
             latency_ms,
+            version: None,
         }
+    }
+
+    /// The same report, about `version`.
+    pub fn about(mut self, version: Option<String>) -> Report {
+        self.version = version;
+        self
     }
 }
 
@@ -145,6 +156,8 @@ pub struct ReportOutcome {
     pub recorded: usize,
     /// Whether they count towards the stage (false once the rollout ended).
     pub counted: bool,
+    /// Reports about another version than the rollout's (stored, never counted).
+    pub other_version: usize,
     /// The rollout's state.
     pub state: String,
     /// The current stage in percent.
@@ -155,9 +168,11 @@ pub struct ReportOutcome {
     pub failures: u64,
 }
 
-/// `rollout report UNIT --outcome success|failure [--latency-ms N]`, or a batch: stored as
-/// rollout events of the current stage, in one transaction. Reports after the rollout ended
-/// are stored but do not count.
+/// `rollout report UNIT --outcome success|failure [--latency-ms N] [--version V]`, or a batch:
+/// stored as rollout events of the current stage, in one transaction. A report is taken to be
+/// about the rollout's version unless it names another one (then it is stored as
+/// `report_other_version` and never counts); reports after the rollout ended are stored but do
+/// not count.
 pub fn report(
     fleet: &mut Fleet,
     notifier: &Notifier,
@@ -181,19 +196,23 @@ pub fn report(
         .map_err(lockstep_store::Error::from)?;
     // Read the stage inside the transaction: a concurrent advance cannot slip in between.
     let current = rdb::get(&tx, &row.id)?.unwrap_or(row);
+    let mut other_version = 0;
     for r in reports {
         let latency = r.latency_ms.map(|ms| i64::try_from(ms).unwrap_or(i64::MAX));
-        rdb::add_event(
-            &tx,
-            &EventRow::report(
-                &current.id,
-                at,
-                current.stage,
-                &r.unit,
-                r.outcome == "success",
-                latency,
-            ),
-        )?;
+        let mut event = EventRow::report(
+            &current.id,
+            at,
+            current.stage,
+            &r.unit,
+            r.outcome == "success",
+            latency,
+        );
+        if let Some(v) = r.version.as_deref().filter(|v| *v != current.version) {
+            other_version += 1;
+            event.kind = "report_other_version".to_owned();
+            event = event.with_detail(serde_json::json!({ "version": v }).to_string());
+        }
+        rdb::add_event(&tx, &event)?;
     }
     tx.commit().map_err(lockstep_store::Error::from)?;
     let l = load(fleet.store.conn(), current)?;
@@ -202,6 +221,7 @@ pub fn report(
         rollout: l.row.id.clone(),
         recorded: reports.len(),
         counted: l.machine.state.is_active(),
+        other_version,
         state: l.machine.state.as_str().to_owned(),
         stage_percent: l.machine.stage_percent(),
         samples: l.machine.tally.samples,
