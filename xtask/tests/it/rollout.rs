@@ -626,3 +626,57 @@ fn the_readme_demo_completes_one_rollout_and_halts_the_other() {
     assert!(page.contains(r#"<tr data-vertical="finance">"#));
     assert!(page.contains("state-halted") && page.contains("state-completed"));
 }
+
+#[test]
+fn several_rollouts_need_a_component() {
+    let f = Fleet::new(None);
+    start(&f, "100");
+    for v in ["3.0.0", "3.1.0"] {
+        f.run(&[
+            "lab",
+            "run",
+            &format!("other-cli@{v}"),
+            "--canaries",
+            "lab.toml",
+        ])
+        .ok();
+        f.run(&[
+            "known-good",
+            "promote",
+            &format!("other-cli@{v}"),
+            "--channel",
+            "stable",
+        ])
+        .ok();
+    }
+    f.run(&["rollout", "start", "other-cli@3.1.0", "--channel", "stable"])
+        .ok();
+    let r = f.run(&["rollout", "status", "--json"]);
+    assert_eq!(r.code, Some(2), "{}", r.stderr);
+    assert!(
+        r.stderr.contains("agent-cli@2.0.0-stable-1")
+            && r.stderr.contains("other-cli@3.1.0-stable-1"),
+        "{}",
+        r.stderr
+    );
+    let s = f
+        .run(&["rollout", "status", "--component", "other-cli", "--json"])
+        .ok()
+        .json();
+    assert_eq!(
+        (s["version"].as_str(), s["rollback"].as_str()),
+        (Some("3.1.0"), Some("3.0.0"))
+    );
+    let a = f
+        .run(&[
+            "rollout",
+            "assign",
+            "u-1",
+            "--component",
+            "agent-cli",
+            "--json",
+        ])
+        .ok()
+        .json();
+    assert_eq!(a["component"], "agent-cli");
+}

@@ -221,10 +221,14 @@ pub(crate) fn select(conn: &Connection, sel: &Selector) -> Result<RolloutRow, Er
             .copied()
             .expect("not empty")
     } else {
+        let ids: Vec<&str> = matching.iter().map(|r| r.id.as_str()).collect();
         return Err(Error::invalid(
-            "rollout",
+            "rollout selection",
             &describe(),
-            "one rollout: name it with --component (and --channel) or --id",
+            format!(
+                "one rollout; it matches {}: name one with --component (and --channel) or --id",
+                ids.join(", ")
+            ),
         ));
     };
     Ok(pick.clone())
