@@ -198,38 +198,37 @@ pub(crate) fn select(conn: &Connection, sel: &Selector) -> Result<RolloutRow, Er
             "a component with a rollout; start one with `lockstep rollout start NAME@VERSION --channel C`",
         ));
     }
-    if matching.len() == 1 {
-        return Ok(matching.into_iter().next().expect("one element"));
+    if let [only] = matching.as_slice() {
+        return Ok(only.clone());
     }
-    // Several: the active ones win; among the rest, the newest.
+    // Several: the one active rollout wins; with none active, the newest of one component
+    // and channel.
     let active: Vec<&RolloutRow> = matching
         .iter()
         .filter(|r| pure::State::parse(&r.state).is_some_and(pure::State::is_active))
         .collect();
-    let distinct = |rows: &[&RolloutRow]| {
-        rows.iter()
-            .map(|r| (&r.component, &r.channel))
-            .collect::<std::collections::BTreeSet<_>>()
-            .len()
-    };
-    let all: Vec<&RolloutRow> = matching.iter().collect();
-    let pick = if active.len() == 1 {
-        active[0]
-    } else if active.is_empty() && distinct(&all) == 1 {
-        all.iter()
-            .max_by_key(|r| (r.started_at, r.id.as_str()))
-            .copied()
-            .expect("not empty")
-    } else {
-        let ids: Vec<&str> = matching.iter().map(|r| r.id.as_str()).collect();
-        return Err(Error::invalid(
-            "rollout selection",
-            &describe(),
-            format!(
-                "one rollout; it matches {}: name one with --component (and --channel) or --id",
-                ids.join(", ")
-            ),
-        ));
+    let places = matching
+        .iter()
+        .map(|r| (&r.component, &r.channel))
+        .collect::<std::collections::BTreeSet<_>>()
+        .len();
+    let newest = matching
+        .iter()
+        .max_by_key(|r| (r.started_at, r.id.len(), r.id.as_str()));
+    let pick = match (active.as_slice(), newest) {
+        ([one], _) => *one,
+        ([], Some(newest)) if places == 1 => newest,
+        _ => {
+            let ids: Vec<&str> = matching.iter().map(|r| r.id.as_str()).collect();
+            return Err(Error::invalid(
+                "rollout selection",
+                &describe(),
+                format!(
+                    "one rollout; it matches {}: name one with --component (and --channel) or --id",
+                    ids.join(", ")
+                ),
+            ));
+        }
     };
     Ok(pick.clone())
 }
