@@ -83,6 +83,7 @@ mod fetch;
 mod options;
 mod source;
 mod time;
+mod upstream;
 mod url;
 
 pub use artifact::download_artifact;
@@ -93,6 +94,10 @@ pub use options::{DEFAULT_CONNECT_TIMEOUT, DEFAULT_GITHUB_API, DEFAULT_TIMEOUT, 
 pub use source::file::{FileIndex, INDEX_FILE_NAME};
 pub use source::github::{GitHubReleases, RELEASE_ASSET};
 pub use source::http_index::HttpIndex;
+pub use upstream::{
+    DEFAULT_CRATES_INDEX, DEFAULT_NPM_REGISTRY, DEFAULT_PYPI_URL, UpstreamBases, UpstreamVersion,
+    crates_versions, github_versions, npm_versions, pypi_versions,
+};
 
 /// Somewhere releases are published.
 pub trait ReleaseSource: Send + Sync {
