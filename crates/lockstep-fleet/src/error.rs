@@ -57,7 +57,9 @@ pub enum Error {
         source_spec: String,
     },
     /// No lab result allows this promotion.
-    #[error("{component}@{version} has no lab result; run `lockstep lab run {component}@{version} --canaries lab.toml` first")]
+    #[error(
+        "{component}@{version} has no lab result; run `lockstep lab run {component}@{version} --canaries lab.toml` first"
+    )]
     NoLabResult {
         /// The component.
         component: String,
@@ -65,7 +67,9 @@ pub enum Error {
         version: String,
     },
     /// The lab verdict does not allow promotion to this channel.
-    #[error("{component}@{version} cannot be promoted to {channel}: its lab verdict is {verdict}; {channel} needs {needs}")]
+    #[error(
+        "{component}@{version} cannot be promoted to {channel}: its lab verdict is {verdict}; {channel} needs {needs}"
+    )]
     Verdict {
         /// The component.
         component: String,
@@ -100,7 +104,11 @@ pub enum Error {
 }
 
 impl Error {
-    pub(crate) fn io(action: &'static str, path: impl Into<PathBuf>, source: std::io::Error) -> Self {
+    pub(crate) fn io(
+        action: &'static str,
+        path: impl Into<PathBuf>,
+        source: std::io::Error,
+    ) -> Self {
         Error::Io {
             action,
             path: path.into(),

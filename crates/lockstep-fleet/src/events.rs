@@ -8,8 +8,8 @@ use lockstep_notify::{Config, Delivery, Policy, Webhook, deliver_all};
 use lockstep_store::fleet as db;
 use serde::Serialize;
 
-use crate::home::{Fleet, Home, event_id, now_text};
 use crate::Error;
+use crate::home::{Fleet, Home, event_id, now_text};
 
 /// Every event name, as `notify.toml` lists them.
 pub const EVENTS: &[&str] = &[
@@ -188,7 +188,9 @@ fn attempts_of(d: &Delivery, event: &Event) -> Vec<db::DeliveryAttempt> {
                 a.status,
                 a.error.clone(),
                 a.delivered(),
-                lockstep_state::time::rfc3339_from_unix(i64::try_from(a.at_unix).unwrap_or_default()),
+                lockstep_state::time::rfc3339_from_unix(
+                    i64::try_from(a.at_unix).unwrap_or_default(),
+                ),
                 u64::try_from(a.duration.as_millis()).unwrap_or(u64::MAX),
             )
         })
@@ -244,12 +246,23 @@ pub fn log(fleet: &Fleet, limit: usize) -> Result<Vec<LoggedAttempt>, Error> {
 }
 
 /// `notify test`: sends a `lab_verdict`-shaped test event to every webhook listing `event`.
-pub fn send_test(fleet: &Fleet, notifier: &Notifier, event: &str) -> Result<Vec<DeliveryReport>, Error> {
+pub fn send_test(
+    fleet: &Fleet,
+    notifier: &Notifier,
+    event: &str,
+) -> Result<Vec<DeliveryReport>, Error> {
     if !EVENTS.contains(&event) {
         return Err(Error::invalid("event", event, EVENTS.join(", ")));
     }
-    let e = Event::new(event, "lockstep", "0.0.0", "untested", "a test notification", "nothing to roll back")
-        .with("test", true)
-        .with("sent_at", now_text(SystemTime::now()));
+    let e = Event::new(
+        event,
+        "lockstep",
+        "0.0.0",
+        "untested",
+        "a test notification",
+        "nothing to roll back",
+    )
+    .with("test", true)
+    .with("sent_at", now_text(SystemTime::now()));
     Ok(notifier.send(fleet, &e))
 }

@@ -39,7 +39,9 @@ impl Home {
     pub fn resolve(cwd: &Path, home: Option<PathBuf>, store: Option<PathBuf>) -> Self {
         let dir = match home {
             Some(h) => cwd.join(h),
-            None => layout::state_dir(&layout::work_tree_root(cwd).unwrap_or_else(|| cwd.to_path_buf())),
+            None => {
+                layout::state_dir(&layout::work_tree_root(cwd).unwrap_or_else(|| cwd.to_path_buf()))
+            }
         };
         Home::new(dir, store.map(|s| cwd.join(s)))
     }
@@ -198,7 +200,12 @@ impl Fleet {
             self.audit
                 .records()?
                 .into_iter()
-                .filter_map(|r| r.details.get(EVENT_ID).and_then(|v| v.as_str()).map(str::to_owned))
+                .filter_map(|r| {
+                    r.details
+                        .get(EVENT_ID)
+                        .and_then(|v| v.as_str())
+                        .map(str::to_owned)
+                })
                 .collect()
         } else {
             Vec::new()

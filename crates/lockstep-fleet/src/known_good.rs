@@ -12,10 +12,10 @@ use std::time::SystemTime;
 use lockstep_store::fleet as db;
 use serde::Serialize;
 
+use crate::Error;
 use crate::events::{DeliveryReport, Event, Notifier};
 use crate::home::{Fleet, Pending, now_text};
 use crate::spec::{Channel, ComponentVersion, check_text};
-use crate::Error;
 
 /// Options of `known-good promote`.
 #[derive(Debug, Clone)]
@@ -66,7 +66,11 @@ pub struct Promotion {
 /// `known-good promote NAME@VERSION --channel C`: stable needs a green lab result for that
 /// version (the newest run counts), beta a green or yellow one; a quarantined version is never
 /// promoted. Failpoints: `promote_before_commit`, `promote_after_commit`.
-pub fn promote(fleet: &mut Fleet, notifier: &Notifier, opts: &PromoteOptions) -> Result<Promotion, Error> {
+pub fn promote(
+    fleet: &mut Fleet,
+    notifier: &Notifier,
+    opts: &PromoteOptions,
+) -> Result<Promotion, Error> {
     check_text("actor", &opts.actor)?;
     let ComponentVersion { component, version } = &opts.target;
     let conn = fleet.store.conn();
@@ -85,7 +89,9 @@ pub fn promote(fleet: &mut Fleet, notifier: &Notifier, opts: &PromoteOptions) ->
         return Err(opts.channel.refusal(component, version, &run.verdict));
     }
     let channel = opts.channel.as_str();
-    let previous = db::channel_versions(conn, component, channel, 1)?.into_iter().next();
+    let previous = db::channel_versions(conn, component, channel, 1)?
+        .into_iter()
+        .next();
     let now = now_text(opts.now);
     let record = Pending::new(&opts.actor, "fleet_promoted", "promoted")
         .from(previous.as_deref())
@@ -95,7 +101,15 @@ pub fn promote(fleet: &mut Fleet, notifier: &Notifier, opts: &PromoteOptions) ->
         .detail("lab_run", run.id)
         .detail("verdict", run.verdict.as_str());
     fleet.commit("promote", record, |tx| {
-        db::promote(tx, component, channel, version, &opts.actor, Some(run.id), &now)?;
+        db::promote(
+            tx,
+            component,
+            channel,
+            version,
+            &opts.actor,
+            Some(run.id),
+            &now,
+        )?;
         Ok(())
     })?;
     let rollback_target = db::channel_versions(fleet.store.conn(), component, channel, 2)?
@@ -114,7 +128,10 @@ pub fn promote(fleet: &mut Fleet, notifier: &Notifier, opts: &PromoteOptions) ->
         &run.verdict,
         format!(
             "{component} {version} promoted to {channel}{}",
-            previous.as_ref().map(|p| format!(" (was {p})")).unwrap_or_default()
+            previous
+                .as_ref()
+                .map(|p| format!(" (was {p})"))
+                .unwrap_or_default()
         ),
         rollback,
     )
@@ -148,7 +165,11 @@ pub struct QuarantineOptions {
 
 impl QuarantineOptions {
     /// Quarantine `target` for `reason` as `actor`, now.
-    pub fn new(target: ComponentVersion, reason: impl Into<String>, actor: impl Into<String>) -> Self {
+    pub fn new(
+        target: ComponentVersion,
+        reason: impl Into<String>,
+        actor: impl Into<String>,
+    ) -> Self {
         QuarantineOptions {
             target,
             reason: reason.into(),
@@ -188,7 +209,11 @@ pub struct ChannelNow {
 
 /// `known-good quarantine NAME@VERSION --reason TEXT`: marks the version known-bad; it needs
 /// no promotion. Failpoints: `quarantine_before_commit`, `quarantine_after_commit`.
-pub fn quarantine(fleet: &mut Fleet, notifier: &Notifier, opts: &QuarantineOptions) -> Result<Quarantined, Error> {
+pub fn quarantine(
+    fleet: &mut Fleet,
+    notifier: &Notifier,
+    opts: &QuarantineOptions,
+) -> Result<Quarantined, Error> {
     check_text("reason", &opts.reason)?;
     check_text("actor", &opts.actor)?;
     let ComponentVersion { component, version } = &opts.target;
@@ -216,7 +241,11 @@ pub fn quarantine(fleet: &mut Fleet, notifier: &Notifier, opts: &QuarantineOptio
     }
     let fallback: Vec<String> = channels
         .iter()
-        .filter_map(|c| c.current.as_ref().map(|v| format!("{} runs {v}", c.channel)))
+        .filter_map(|c| {
+            c.current
+                .as_ref()
+                .map(|v| format!("{} runs {v}", c.channel))
+        })
         .collect();
     let reason = existing.map_or(opts.reason.clone(), |(r, _)| r);
     let notifications = if newly {
@@ -281,14 +310,20 @@ pub fn list(fleet: &Fleet, channel: Option<Channel>) -> Result<Vec<Entry>, Error
             let n = if quarantined {
                 usize::MAX
             } else {
-                let r = rank.entry((k.component.clone(), k.channel.clone())).or_default();
+                let r = rank
+                    .entry((k.component.clone(), k.channel.clone()))
+                    .or_default();
                 *r += 1;
                 *r
             };
             Entry {
                 component: k.component,
                 version: k.version,
-                state: if quarantined { "quarantined" } else { "known_good" },
+                state: if quarantined {
+                    "quarantined"
+                } else {
+                    "known_good"
+                },
                 reason: k.quarantine.map(|(r, _)| r),
                 promoted_at: k.promoted_at,
                 current: k.channel.is_some() && n == 1,
@@ -315,7 +350,11 @@ pub struct RollbackTarget {
 
 /// The version to fall back to on `channel`: the known-good version promoted before the
 /// current one (quarantined versions skipped). Refused when there is none.
-pub fn rollback_target(fleet: &Fleet, component: &str, channel: Channel) -> Result<RollbackTarget, Error> {
+pub fn rollback_target(
+    fleet: &Fleet,
+    component: &str,
+    channel: Channel,
+) -> Result<RollbackTarget, Error> {
     let two = db::channel_versions(fleet.store.conn(), component, channel.as_str(), 2)?;
     match two.as_slice() {
         [current, target] => Ok(RollbackTarget {
@@ -325,7 +364,9 @@ pub fn rollback_target(fleet: &Fleet, component: &str, channel: Channel) -> Resu
             current: current.clone(),
         }),
         [current] => Err(Error::Nothing {
-            what: format!("{component} has one known-good version on {channel} ({current}); there is nothing to roll back to"),
+            what: format!(
+                "{component} has one known-good version on {channel} ({current}); there is nothing to roll back to"
+            ),
         }),
         _ => Err(Error::Nothing {
             what: format!("{component} has no known-good version on {channel}"),

@@ -64,8 +64,13 @@ mod error;
 pub mod events;
 mod home;
 pub mod known_good;
+pub mod lab;
+pub mod labconf;
 pub mod pins;
 pub mod spec;
+pub mod timer;
+pub mod watch;
 
 pub use error::Error;
 pub use home::{Fleet, Home, LAB_DIR, NOTIFY_FILE};
+pub use lab::{Recovered, recover};

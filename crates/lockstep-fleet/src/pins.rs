@@ -10,10 +10,10 @@ use lockstep_store::fleet as db;
 use lockstep_store::rusqlite::Connection;
 use serde::Serialize;
 
+use crate::Error;
 use crate::events::{DeliveryReport, Event, Notifier};
 use crate::home::{Fleet, Pending, now_text};
 use crate::spec::{Channel, ComponentVersion, check_name, check_text};
-use crate::Error;
 
 /// A pin as commands show it.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
@@ -41,7 +41,9 @@ impl PinView {
     fn of(pin: db::Pin, now_unix: i64) -> Self {
         PinView {
             expired: pin.expires_unix.is_some_and(|e| e <= now_unix),
-            expires: pin.expires_unix.map(lockstep_state::time::rfc3339_from_unix),
+            expires: pin
+                .expires_unix
+                .map(lockstep_state::time::rfc3339_from_unix),
             org: pin.org,
             component: pin.component,
             version: pin.version,
@@ -76,7 +78,12 @@ pub struct PinOptions {
 
 impl PinOptions {
     /// Pin `org` to `target` for `reason`, set by `by`, now, without expiry.
-    pub fn new(org: impl Into<String>, target: ComponentVersion, reason: impl Into<String>, by: impl Into<String>) -> Self {
+    pub fn new(
+        org: impl Into<String>,
+        target: ComponentVersion,
+        reason: impl Into<String>,
+        by: impl Into<String>,
+    ) -> Self {
         PinOptions {
             org: org.into(),
             target,
@@ -111,19 +118,36 @@ pub fn set_pin(fleet: &mut Fleet, notifier: &Notifier, opts: &PinOptions) -> Res
     let expires_unix = match &opts.expires {
         None => None,
         Some(text) => Some(lockstep_state::time::parse_timestamp(text).ok_or_else(|| {
-            Error::invalid("expiry", text, "a date YYYY-MM-DD or an RFC 3339 time such as 2026-12-31T18:00:00Z")
+            Error::invalid(
+                "expiry",
+                text,
+                "a date YYYY-MM-DD or an RFC 3339 time such as 2026-12-31T18:00:00Z",
+            )
         })?),
     };
     let now_unix = unix(opts.now);
     let ComponentVersion { component, version } = &opts.target;
-    let pin = db::Pin::new(&opts.org, component, version, &opts.reason, expires_unix, &opts.by, now_text(opts.now));
-    let previous = db::pin(fleet.store.conn(), &opts.org, component)?.map(|p| PinView::of(p, now_unix));
+    let pin = db::Pin::new(
+        &opts.org,
+        component,
+        version,
+        &opts.reason,
+        expires_unix,
+        &opts.by,
+        now_text(opts.now),
+    );
+    let previous =
+        db::pin(fleet.store.conn(), &opts.org, component)?.map(|p| PinView::of(p, now_unix));
     let mut notes = Vec::new();
     if let Some((reason, _)) = db::quarantined(fleet.store.conn(), component, version)? {
-        notes.push(format!("{component}@{version} is quarantined ({reason}); the pin still wins"));
+        notes.push(format!(
+            "{component}@{version} is quarantined ({reason}); the pin still wins"
+        ));
     }
     if expires_unix.is_some_and(|e| e <= now_unix) {
-        notes.push("expired already: the expiry is in the past, so resolve ignores this pin".to_owned());
+        notes.push(
+            "expired already: the expiry is in the past, so resolve ignores this pin".to_owned(),
+        );
     }
     let mut record = Pending::new(&opts.by, "pin_set", "pinned")
         .from(previous.as_ref().map(|p| p.version.as_str()))
@@ -147,7 +171,10 @@ pub fn set_pin(fleet: &mut Fleet, notifier: &Notifier, opts: &PinOptions) -> Res
             "{} pinned to {component} {version}: {}{}",
             opts.org,
             opts.reason,
-            view.expires.as_ref().map(|e| format!(" (until {e})")).unwrap_or_default()
+            view.expires
+                .as_ref()
+                .map(|e| format!(" (until {e})"))
+                .unwrap_or_default()
         ),
         format!("lockstep pin clear {} {component} --by ACTOR", opts.org),
     )
@@ -165,7 +192,13 @@ pub fn set_pin(fleet: &mut Fleet, notifier: &Notifier, opts: &PinOptions) -> Res
 }
 
 /// `pin clear ORG NAME --by ACTOR`: the pin removed; refused when there was none.
-pub fn clear_pin(fleet: &mut Fleet, org: &str, component: &str, by: &str, now: SystemTime) -> Result<PinView, Error> {
+pub fn clear_pin(
+    fleet: &mut Fleet,
+    org: &str,
+    component: &str,
+    by: &str,
+    now: SystemTime,
+) -> Result<PinView, Error> {
     check_text("actor", by)?;
     let Some(old) = db::pin(fleet.store.conn(), org, component)? else {
         return Err(Error::Nothing {
@@ -177,7 +210,9 @@ pub fn clear_pin(fleet: &mut Fleet, org: &str, component: &str, by: &str, now: S
         .detail("org", org)
         .detail("component", component);
     let at = now_text(now);
-    fleet.commit("pin_clear", record, |tx| Ok(db::clear_pin(tx, org, component, by, &at)?))?;
+    fleet.commit("pin_clear", record, |tx| {
+        Ok(db::clear_pin(tx, org, component, by, &at)?)
+    })?;
     Ok(PinView::of(old, unix(now)))
 }
 
@@ -227,7 +262,13 @@ pub struct Resolution {
 
 /// Resolves from the database alone, without side effects: the fast path (a pin lookup and,
 /// without a valid pin, one indexed query for the channel's current version).
-pub fn resolve_in(conn: &Connection, org: &str, component: &str, channel: Channel, now_unix: i64) -> Result<Resolution, Error> {
+pub fn resolve_in(
+    conn: &Connection,
+    org: &str,
+    component: &str,
+    channel: Channel,
+    now_unix: i64,
+) -> Result<Resolution, Error> {
     let pin = db::pin(conn, org, component)?.map(|p| PinView::of(p, now_unix));
     let mut notes = Vec::new();
     let mut resolution = Resolution {
@@ -249,18 +290,26 @@ pub fn resolve_in(conn: &Connection, org: &str, component: &str, channel: Channe
             ));
         } else {
             if let Some((reason, _)) = db::quarantined(conn, component, &p.version)? {
-                notes.push(format!("the pinned version {} is quarantined ({reason})", p.version));
+                notes.push(format!(
+                    "the pinned version {} is quarantined ({reason})",
+                    p.version
+                ));
             }
             resolution.version = Some(p.version.clone());
             resolution.why = Some(Why::Pin);
         }
     }
     if resolution.version.is_none() {
-        if let Some(v) = db::channel_versions(conn, component, channel.as_str(), 1)?.into_iter().next() {
+        if let Some(v) = db::channel_versions(conn, component, channel.as_str(), 1)?
+            .into_iter()
+            .next()
+        {
             resolution.version = Some(v);
             resolution.why = Some(Why::KnownGood);
         } else {
-            notes.push(format!("{component} has no known-good version on {channel}"));
+            notes.push(format!(
+                "{component} has no known-good version on {channel}"
+            ));
         }
     }
     resolution.pin = pin;
@@ -297,9 +346,19 @@ impl ResolveOptions {
 /// `resolve ORG NAME [--channel C]`: [`resolve_in`], and when it finds an expired pin whose
 /// expiry was not recorded yet, records it (pin history, audit `pin_expired`) and sends
 /// `pin_expired`.
-pub fn resolve(fleet: &mut Fleet, notifier: &Notifier, opts: &ResolveOptions) -> Result<Resolution, Error> {
+pub fn resolve(
+    fleet: &mut Fleet,
+    notifier: &Notifier,
+    opts: &ResolveOptions,
+) -> Result<Resolution, Error> {
     let now_unix = unix(opts.now);
-    let resolution = resolve_in(fleet.store.conn(), &opts.org, &opts.component, opts.channel, now_unix)?;
+    let resolution = resolve_in(
+        fleet.store.conn(),
+        &opts.org,
+        &opts.component,
+        opts.channel,
+        now_unix,
+    )?;
     if let Some(p) = resolution.pin.as_ref().filter(|p| p.expired)
         && let Some(pin) = db::pin(fleet.store.conn(), &opts.org, &opts.component)?
         && !db::expiry_recorded(fleet.store.conn(), &pin)?
@@ -310,7 +369,9 @@ pub fn resolve(fleet: &mut Fleet, notifier: &Notifier, opts: &ResolveOptions) ->
             .detail("component", opts.component.as_str())
             .detail("expires", p.expires.clone());
         let at = now_text(opts.now);
-        fleet.commit("pin_expire", record, |tx| Ok(db::pin_history(tx, &pin, "expired", "lockstep", &at)?))?;
+        fleet.commit("pin_expire", record, |tx| {
+            Ok(db::pin_history(tx, &pin, "expired", "lockstep", &at)?)
+        })?;
         let event = Event::new(
             "pin_expired",
             &opts.component,
@@ -324,7 +385,10 @@ pub fn resolve(fleet: &mut Fleet, notifier: &Notifier, opts: &ResolveOptions) ->
                 p.expires.as_deref().unwrap_or("?"),
                 resolution.version.as_deref().unwrap_or("nothing")
             ),
-            format!("lockstep pin set {} {}@{} --reason TEXT --by ACTOR", opts.org, opts.component, p.version),
+            format!(
+                "lockstep pin set {} {}@{} --reason TEXT --by ACTOR",
+                opts.org, opts.component, p.version
+            ),
         )
         .with("org", opts.org.as_str());
         let _ = notifier.send(fleet, &event);

@@ -103,13 +103,15 @@ impl fmt::Display for ComponentVersion {
 
 /// A component or organisation name: printable, no spaces, at most 200 characters.
 pub fn check_name(what: &'static str, name: &str) -> Result<(), Error> {
-    let ok = !name.is_empty()
-        && name.len() <= 200
-        && name.chars().all(|c| c.is_ascii_graphic());
+    let ok = !name.is_empty() && name.len() <= 200 && name.chars().all(|c| c.is_ascii_graphic());
     if ok {
         Ok(())
     } else {
-        Err(Error::invalid(what, name, "a non-empty name of printable characters without spaces"))
+        Err(Error::invalid(
+            what,
+            name,
+            "a non-empty name of printable characters without spaces",
+        ))
     }
 }
 
@@ -124,7 +126,11 @@ pub fn check_version(version: &str) -> Result<(), Error> {
     if ok {
         Ok(())
     } else {
-        Err(Error::invalid("version", version, "a version such as 1.2.0, 1.2.0-rc.1 or 2.0.0b1"))
+        Err(Error::invalid(
+            "version",
+            version,
+            "a version such as 1.2.0, 1.2.0-rc.1 or 2.0.0b1",
+        ))
     }
 }
 
@@ -146,13 +152,17 @@ mod tests {
         let check = |s: &str, expected: Option<(&str, &str)>| {
             let got = s.parse::<ComponentVersion>().ok();
             assert_eq!(
-                got.as_ref().map(|c| (c.component.as_str(), c.version.as_str())),
+                got.as_ref()
+                    .map(|c| (c.component.as_str(), c.version.as_str())),
                 expected,
                 "{s}"
             );
         };
         check("cli@1.2.0", Some(("cli", "1.2.0")));
-        check("@scope/tool@1.2.0-rc.1", Some(("@scope/tool", "1.2.0-rc.1")));
+        check(
+            "@scope/tool@1.2.0-rc.1",
+            Some(("@scope/tool", "1.2.0-rc.1")),
+        );
         check("black@24.1.0b1", Some(("black", "24.1.0b1")));
         check("cli", None);
         check("cli@", None);

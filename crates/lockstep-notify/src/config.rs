@@ -126,7 +126,10 @@ impl Config {
                         ));
                     }
                 }
-                let string = |k: &str| -> Result<Option<(String, Option<std::ops::Range<usize>>)>, ConfigError> {
+                let string = |k: &str| -> Result<
+                    Option<(String, Option<std::ops::Range<usize>>)>,
+                    ConfigError,
+                > {
                     match table.get(k) {
                         None => Ok(None),
                         Some(v) => v
@@ -136,19 +139,37 @@ impl Config {
                     }
                 };
                 let Some((url, url_span)) = string("url")? else {
-                    return Err(at(table.span(), path("url"), "missing; the URL to POST events to".into()));
+                    return Err(at(
+                        table.span(),
+                        path("url"),
+                        "missing; the URL to POST events to".into(),
+                    ));
                 };
                 check_url(&url).map_err(|reason| at(url_span, path("url"), reason))?;
                 let secret = match (string("secret")?, string("secret_env")?) {
                     (Some((s, _)), None) if !s.is_empty() => s,
-                    (None, Some((var, span))) => env(&var).filter(|v| !v.is_empty()).ok_or_else(|| {
-                        at(span, path("secret_env"), format!("the environment variable {var} is not set"))
-                    })?,
+                    (None, Some((var, span))) => {
+                        env(&var).filter(|v| !v.is_empty()).ok_or_else(|| {
+                            at(
+                                span,
+                                path("secret_env"),
+                                format!("the environment variable {var} is not set"),
+                            )
+                        })?
+                    }
                     (Some(_), Some((_, span))) => {
-                        return Err(at(span, path("secret_env"), "give secret or secret_env, not both".into()));
+                        return Err(at(
+                            span,
+                            path("secret_env"),
+                            "give secret or secret_env, not both".into(),
+                        ));
                     }
                     _ => {
-                        return Err(at(table.span(), path("secret"), "missing; give a non-empty secret or secret_env".into()));
+                        return Err(at(
+                            table.span(),
+                            path("secret"),
+                            "missing; give a non-empty secret or secret_env".into(),
+                        ));
                     }
                 };
                 let events_item = table.get("events");
@@ -156,13 +177,18 @@ impl Config {
                     return Err(at(
                         events_item.and_then(|v| v.span()).or(table.span()),
                         path("events"),
-                        format!("expected a list of event names: {} (or \"*\")", known_events.join(", ")),
+                        format!(
+                            "expected a list of event names: {} (or \"*\")",
+                            known_events.join(", ")
+                        ),
                     ));
                 };
                 let mut events = Vec::new();
                 for value in array.iter() {
                     match value.as_str() {
-                        Some(e) if e == "*" || known_events.contains(&e) => events.push(e.to_owned()),
+                        Some(e) if e == "*" || known_events.contains(&e) => {
+                            events.push(e.to_owned())
+                        }
                         _ => {
                             return Err(at(
                                 value.span(),
@@ -176,7 +202,9 @@ impl Config {
                         }
                     }
                 }
-                config.webhooks.push(Webhook::new(url, secret.into_bytes(), events));
+                config
+                    .webhooks
+                    .push(Webhook::new(url, secret.into_bytes(), events));
             }
         }
         Ok(config)
@@ -211,20 +239,31 @@ mod tests {
         );
         check(
             "[[webhook]]\nurl = \"http://example.com/h\"\nsecret = \"s\"\nevents = []\n",
-            Err("line 2, column 7: webhook[1].url: plain http:// is allowed only to localhost, 127.0.0.0/8 and ::1; use https://"),
+            Err(
+                "line 2, column 7: webhook[1].url: plain http:// is allowed only to localhost, 127.0.0.0/8 and ::1; use https://",
+            ),
         );
         check(
             "[[webhook]]\nurl = \"https://x/h\"\nsecret = \"s\"\nevents = [\"promoted\"]\n",
-            Err("line 4, column 11: webhook[1].events: unknown event \"promoted\"; expected one of promotion, quarantine (or \"*\")"),
+            Err(
+                "line 4, column 11: webhook[1].events: unknown event \"promoted\"; expected one of promotion, quarantine (or \"*\")",
+            ),
         );
         check(
             "[[webhook]]\nurl = \"https://x/h\"\nsecret_env = \"UNSET\"\nevents = []\n",
-            Err("line 3, column 14: webhook[1].secret_env: the environment variable UNSET is not set"),
+            Err(
+                "line 3, column 14: webhook[1].secret_env: the environment variable UNSET is not set",
+            ),
         );
         check(
             "[[webhook]]\nurl = \"https://x/h\"\nsecret = \"s\"\nevents = []\ncolour = 1\n",
-            Err("line 5, column 1: webhook[1].colour: unknown key; expected url, secret or secret_env, events"),
+            Err(
+                "line 5, column 1: webhook[1].colour: unknown key; expected url, secret or secret_env, events",
+            ),
         );
-        check("[[webhook]\n", Err("line 1, column 11: not valid TOML: unclosed array table, expected `]`"));
+        check(
+            "[[webhook]\n",
+            Err("line 1, column 11: not valid TOML: unclosed array table, expected `]`"),
+        );
     }
 }

@@ -117,7 +117,14 @@ pub fn deliver(hook: &Webhook, event: &str, body: &[u8], policy: &Policy) -> Del
         if remaining.is_zero() {
             break;
         }
-        let attempt = attempt(&agent, hook, event, body, number, policy.attempt_timeout.min(remaining));
+        let attempt = attempt(
+            &agent,
+            hook,
+            event,
+            body,
+            number,
+            policy.attempt_timeout.min(remaining),
+        );
         tracing::debug!(number, status = ?attempt.status, error = ?attempt.error, "attempt");
         let done = attempt.delivered() || attempt.status.is_some_and(is_final);
         delivery.attempts.push(attempt);
@@ -131,7 +138,10 @@ pub fn deliver(hook: &Webhook, event: &str, body: &[u8], policy: &Policy) -> Del
         wait = (wait * 2).min(policy.max_backoff);
     }
     if !delivery.delivered() {
-        tracing::warn!(attempts = delivery.attempts.len(), "webhook delivery failed");
+        tracing::warn!(
+            attempts = delivery.attempts.len(),
+            "webhook delivery failed"
+        );
     }
     delivery
 }
@@ -165,7 +175,11 @@ fn attempt(
         Ok(response) => {
             let status = response.status().as_u16();
             // Read (a little of) the answer so the connection ends cleanly.
-            let _ = response.into_body().with_config().limit(64 * 1024).read_to_vec();
+            let _ = response
+                .into_body()
+                .with_config()
+                .limit(64 * 1024)
+                .read_to_vec();
             let error = (!(200..300).contains(&status)).then(|| format!("HTTP {status}"));
             (Some(status), error)
         }

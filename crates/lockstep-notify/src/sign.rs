@@ -13,8 +13,8 @@ pub const EVENT_HEADER: &str = "X-Lockstep-Event";
 /// The `X-Lockstep-Signature` value for `body` sent at `timestamp` (Unix seconds):
 /// `sha256=` and the lower-case hex HMAC-SHA256 of `"{timestamp}.{body}"` keyed with `secret`.
 pub fn sign(secret: &[u8], timestamp: u64, body: &[u8]) -> String {
-    let mut mac = <Hmac<Sha256> as KeyInit>::new_from_slice(secret)
-        .expect("HMAC takes a key of any length");
+    let mut mac =
+        <Hmac<Sha256> as KeyInit>::new_from_slice(secret).expect("HMAC takes a key of any length");
     mac.update(timestamp.to_string().as_bytes());
     mac.update(b".");
     mac.update(body);
@@ -36,8 +36,8 @@ pub fn verify(secret: &[u8], timestamp: u64, body: &[u8], signature: &str) -> bo
     let Some(tag) = decode_hex(hex) else {
         return false;
     };
-    let mut mac = <Hmac<Sha256> as KeyInit>::new_from_slice(secret)
-        .expect("HMAC takes a key of any length");
+    let mut mac =
+        <Hmac<Sha256> as KeyInit>::new_from_slice(secret).expect("HMAC takes a key of any length");
     mac.update(timestamp.to_string().as_bytes());
     mac.update(b".");
     mac.update(body);

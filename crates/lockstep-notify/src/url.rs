@@ -12,7 +12,11 @@ pub(crate) fn check_url(url: &str) -> Result<(), String> {
     let scheme = uri.scheme_str().unwrap_or_default().to_ascii_lowercase();
     let host = uri
         .host()
-        .map(|h| h.trim_start_matches('[').trim_end_matches(']').to_ascii_lowercase())
+        .map(|h| {
+            h.trim_start_matches('[')
+                .trim_end_matches(']')
+                .to_ascii_lowercase()
+        })
         .unwrap_or_default();
     if host.is_empty() {
         return Err(format!("`{url}` has no host; expected https://HOST/PATH"));
@@ -24,7 +28,9 @@ pub(crate) fn check_url(url: &str) -> Result<(), String> {
             "plain http:// is allowed only to localhost, 127.0.0.0/8 and ::1; use https://"
                 .to_owned(),
         ),
-        _ => Err(format!("`{url}`: only https:// (or http:// to loopback) is supported")),
+        _ => Err(format!(
+            "`{url}`: only https:// (or http:// to loopback) is supported"
+        )),
     }
 }
 

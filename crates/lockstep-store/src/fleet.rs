@@ -121,7 +121,12 @@ pub fn record_check(
     conn.execute(
         "UPDATE fleet_watches SET last_checked_at = ?2, last_status = ?3, last_error = ?4
          WHERE source = ?1",
-        params![source, now, if error.is_some() { "error" } else { "ok" }, error],
+        params![
+            source,
+            now,
+            if error.is_some() { "error" } else { "ok" },
+            error
+        ],
     )?;
     Ok(())
 }
@@ -237,8 +242,35 @@ pub struct LabRun {
     pub canaries: String,
 }
 
+impl LabRun {
+    /// A run to store (its `id` is assigned by [`record_lab_run`]).
+    pub fn new(
+        component: impl Into<String>,
+        version: impl Into<String>,
+        verdict: impl Into<String>,
+        started_at: impl Into<String>,
+        finished_at: impl Into<String>,
+        canaries: impl Into<String>,
+    ) -> Self {
+        LabRun {
+            id: 0,
+            component: component.into(),
+            version: version.into(),
+            verdict: verdict.into(),
+            started_at: started_at.into(),
+            finished_at: finished_at.into(),
+            canaries: canaries.into(),
+        }
+    }
+}
+
 /// The build row of `component@version`, created if needed.
-pub fn build_id(conn: &Connection, component: &str, version: &str, now: &str) -> Result<i64, Error> {
+pub fn build_id(
+    conn: &Connection,
+    component: &str,
+    version: &str,
+    now: &str,
+) -> Result<i64, Error> {
     conn.execute(
         "INSERT OR IGNORE INTO fleet_builds (component, version, created_at) VALUES (?1, ?2, ?3)",
         params![component, version, now],
@@ -260,7 +292,13 @@ pub fn record_lab_run(
     conn.execute(
         "INSERT INTO fleet_lab_runs (build_id, verdict, started_at, finished_at, canaries)
          VALUES (?1, ?2, ?3, ?4, ?5)",
-        params![build, run.verdict, run.started_at, run.finished_at, run.canaries],
+        params![
+            build,
+            run.verdict,
+            run.started_at,
+            run.finished_at,
+            run.canaries
+        ],
     )?;
     let id = conn.last_insert_rowid();
     let mut stmt = conn.prepare_cached(

@@ -137,24 +137,18 @@ impl Receiver {
                         .collect();
                     let mut body = Vec::new();
                     let _ = request.as_reader().take(1 << 20).read_to_end(&mut body);
-                    let find = |n: &str| {
-                        headers
-                            .iter()
-                            .find(|(k, _)| k == n)
-                            .map(|(_, v)| v.clone())
-                    };
-                    let signature_ok = match (
-                        find("x-lockstep-timestamp"),
-                        find("x-lockstep-signature"),
-                    ) {
-                        (Some(ts), Some(sig)) => {
-                            let mut message = ts.into_bytes();
-                            message.push(b'.');
-                            message.extend_from_slice(&body);
-                            sig == format!("sha256={}", hmac_sha256_hex(&key, &message))
-                        }
-                        _ => false,
-                    };
+                    let find =
+                        |n: &str| headers.iter().find(|(k, _)| k == n).map(|(_, v)| v.clone());
+                    let signature_ok =
+                        match (find("x-lockstep-timestamp"), find("x-lockstep-signature")) {
+                            (Some(ts), Some(sig)) => {
+                                let mut message = ts.into_bytes();
+                                message.push(b'.');
+                                message.extend_from_slice(&body);
+                                sig == format!("sha256={}", hmac_sha256_hex(&key, &message))
+                            }
+                            _ => false,
+                        };
                     let n = served.fetch_add(1, Ordering::SeqCst);
                     let (hang, status) = {
                         let s = t_script.lock().unwrap_or_else(|p| p.into_inner());
@@ -188,7 +182,8 @@ impl Receiver {
                         });
                         continue;
                     }
-                    let _ = request.respond(tiny_http::Response::from_string("ok").with_status_code(status));
+                    let _ = request
+                        .respond(tiny_http::Response::from_string("ok").with_status_code(status));
                 }
             })
             .expect("a thread can be spawned");
@@ -262,7 +257,11 @@ pub fn hmac_sha256_hex(key: &[u8], message: &[u8]) -> String {
     let mut outer = Sha256::new();
     outer.update(k.iter().map(|b| b ^ 0x5c).collect::<Vec<u8>>());
     outer.update(inner);
-    outer.finalize().iter().map(|b| format!("{b:02x}")).collect()
+    outer
+        .finalize()
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect()
 }
 
 #[cfg(test)]

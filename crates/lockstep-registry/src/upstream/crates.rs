@@ -22,7 +22,11 @@ struct Line {
 
 /// Every version of the crate `name` in the sparse index `index` (`sparse+https://…/`), yanked
 /// ones left out.
-pub fn crates_versions(index: &str, name: &str, opts: &Options) -> Result<Vec<UpstreamVersion>, Error> {
+pub fn crates_versions(
+    index: &str,
+    name: &str,
+    opts: &Options,
+) -> Result<Vec<UpstreamVersion>, Error> {
     let span = tracing::info_span!("crates_versions", name);
     let _entered = span.enter();
     let base = index.trim().strip_prefix("sparse+").unwrap_or(index.trim());
@@ -34,7 +38,11 @@ pub fn crates_versions(index: &str, name: &str, opts: &Options) -> Result<Vec<Up
         .map_err(|_| invalid("crates.io index file", &url, "it is not UTF-8".into()))?;
     let public = index.trim() == DEFAULT_CRATES_INDEX;
     let mut out = Vec::new();
-    for (i, line) in text.lines().enumerate().filter(|(_, l)| !l.trim().is_empty()) {
+    for (i, line) in text
+        .lines()
+        .enumerate()
+        .filter(|(_, l)| !l.trim().is_empty())
+    {
         let entry: Line = serde_json::from_str(line).map_err(|e| {
             invalid(
                 "crates.io index file",

@@ -33,10 +33,12 @@ struct Tag {
 pub fn github_versions(owner_repo: &str, opts: &Options) -> Result<Vec<UpstreamVersion>, Error> {
     let span = tracing::info_span!("github_versions", repo = owner_repo);
     let _entered = span.enter();
-    let (owner, repo) = owner_repo.split_once('/').ok_or_else(|| Error::InvalidSpec {
-        spec: format!("github:{owner_repo}"),
-        reason: "the repository must be written OWNER/REPO".into(),
-    })?;
+    let (owner, repo) = owner_repo
+        .split_once('/')
+        .ok_or_else(|| Error::InvalidSpec {
+            spec: format!("github:{owner_repo}"),
+            reason: "the repository must be written OWNER/REPO".into(),
+        })?;
     let api = opts.github_api.trim_end_matches('/');
     let client = Client::new(opts);
     let releases: Vec<Release> = pages(

@@ -71,7 +71,11 @@ impl UpstreamBases {
     /// `LOCKSTEP_CRATES_INDEX` as `lookup` reads them (empty values count as unset). The GitHub
     /// API base is [`Options::github_api`](crate::Options::github_api).
     pub fn from_lookup(lookup: impl Fn(&str) -> Option<String>) -> Self {
-        let set = |name| lookup(name).map(|v: String| v.trim().to_owned()).filter(|v| !v.is_empty());
+        let set = |name| {
+            lookup(name)
+                .map(|v: String| v.trim().to_owned())
+                .filter(|v| !v.is_empty())
+        };
         let mut bases = UpstreamBases::default();
         if let Some(v) = set("LOCKSTEP_NPM_REGISTRY") {
             bases.npm = v;
@@ -158,7 +162,13 @@ mod tests {
             released_at: None,
             url: String::new(),
         };
-        let mut list = vec![v("nightly"), v("1.10.0"), v("1.2.0"), v("1.10.0-rc.1"), v("abc")];
+        let mut list = vec![
+            v("nightly"),
+            v("1.10.0"),
+            v("1.2.0"),
+            v("1.10.0-rc.1"),
+            v("abc"),
+        ];
         sort_versions(&mut list);
         let got: Vec<&str> = list.iter().map(|v| v.version.as_str()).collect();
         assert_eq!(got, ["1.2.0", "1.10.0-rc.1", "1.10.0", "nightly", "abc"]);

@@ -29,8 +29,8 @@ pub fn npm_versions(base: &str, name: &str, opts: &Options) -> Result<Vec<Upstre
     let encoded = name.replacen('/', "%2f", 1);
     let url = Url::parse(&format!("{base}/{encoded}"))?;
     let page = Client::new(opts).get(&url, "application/json")?;
-    let doc: Document =
-        serde_json::from_slice(&page.body).map_err(|e| json_error("npm package document", &url, &e))?;
+    let doc: Document = serde_json::from_slice(&page.body)
+        .map_err(|e| json_error("npm package document", &url, &e))?;
     let mut out: Vec<UpstreamVersion> = doc
         .versions
         .into_keys()

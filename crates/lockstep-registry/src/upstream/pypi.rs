@@ -29,14 +29,18 @@ struct File {
 
 /// Every version of the PyPI project `name` at `base` (yanked ones left out), in the order
 /// PEP 440 would sort the simple `X.Y.Z` forms (others after them).
-pub fn pypi_versions(base: &str, name: &str, opts: &Options) -> Result<Vec<UpstreamVersion>, Error> {
+pub fn pypi_versions(
+    base: &str,
+    name: &str,
+    opts: &Options,
+) -> Result<Vec<UpstreamVersion>, Error> {
     let span = tracing::info_span!("pypi_versions", name);
     let _entered = span.enter();
     let base = root(base)?;
     let url = Url::parse(&format!("{base}/pypi/{name}/json"))?;
     let page = Client::new(opts).get(&url, "application/json")?;
-    let project: Project =
-        serde_json::from_slice(&page.body).map_err(|e| json_error("PyPI project JSON", &url, &e))?;
+    let project: Project = serde_json::from_slice(&page.body)
+        .map_err(|e| json_error("PyPI project JSON", &url, &e))?;
     let mut out: Vec<(Vec<u64>, UpstreamVersion)> = project
         .releases
         .into_iter()
@@ -81,7 +85,11 @@ fn release_numbers(version: &str) -> Vec<u64> {
 /// PEP 440: a version with `a`, `b`, `rc` (and spellings such as `alpha`, `c`, `pre`) or `dev`
 /// is a pre-release; `post` releases and local labels (`+…`) are not.
 fn pep440_prerelease(version: &str) -> bool {
-    let public = version.split('+').next().unwrap_or(version).to_ascii_lowercase();
+    let public = version
+        .split('+')
+        .next()
+        .unwrap_or(version)
+        .to_ascii_lowercase();
     let public = public.trim_start_matches('v').replace("post", "");
     public.chars().any(|c| c.is_ascii_alphabetic())
 }
