@@ -140,6 +140,13 @@ pub fn run(
     progress: &(dyn Fn(&str) + Sync),
 ) -> Result<LabOutcome, Error> {
     let canaries = crate::labconf::load(&opts.canaries)?;
+    let cleaned = recover_lab(&fleet.home)?;
+    if !cleaned.removed.is_empty() {
+        progress(&format!(
+            "removed {} lab run(s) a crash left behind",
+            cleaned.removed.len()
+        ));
+    }
     let started = now_text(opts.now);
     let run_dir = fleet.home.lab_dir().join(format!("run-{}", event_id()));
     std::fs::create_dir_all(&run_dir).map_err(|e| Error::io("create", &run_dir, e))?;
@@ -664,6 +671,16 @@ pub fn recover(home: &Home) -> Result<Recovered, Error> {
     if home.store_path().exists() {
         Fleet::open(home)?;
     }
+    let lab = recover_lab(home)?;
+    done.removed = lab.removed;
+    done.killed_groups = lab.killed_groups;
+    done.live = lab.live;
+    Ok(done)
+}
+
+/// Kills the test processes of dead lab runs and removes their copies.
+fn recover_lab(home: &Home) -> Result<Recovered, Error> {
+    let mut done = Recovered::default();
     let lab = home.lab_dir();
     let entries = match std::fs::read_dir(&lab) {
         Ok(e) => e,
