@@ -493,21 +493,22 @@ pub fn channel_versions(
 }
 
 /// Every known-good and quarantined entry, optionally of one channel (quarantined versions
-/// never promoted are listed only without a channel filter): by component, channel, newest
-/// promotion first.
+/// never promoted are listed only without a channel filter, after the promoted ones): by
+/// component, channel, newest promotion first.
 pub fn known_good(conn: &Connection, channel: Option<&str>) -> Result<Vec<KnownGood>, Error> {
     let mut stmt = conn.prepare_cached(
-        "SELECT k.component, k.version, k.channel, k.seq, k.promoted_at, k.actor,
-                q.reason, q.quarantined_at
-         FROM fleet_known_good k
-         LEFT JOIN fleet_quarantine q ON q.component = k.component AND q.version = k.version
-         WHERE ?1 IS NULL OR k.channel = ?1
-         UNION ALL
-         SELECT q.component, q.version, NULL, 0, NULL, NULL, q.reason, q.quarantined_at
-         FROM fleet_quarantine q
-         WHERE ?1 IS NULL AND NOT EXISTS (SELECT 1 FROM fleet_known_good k
-                           WHERE k.component = q.component AND k.version = q.version)
-         ORDER BY 1, 3, 4 DESC, 2",
+        "SELECT * FROM (
+           SELECT k.component AS component, k.version AS version, k.channel AS channel,
+                  k.seq AS seq, k.promoted_at, k.actor, q.reason, q.quarantined_at
+           FROM fleet_known_good k
+           LEFT JOIN fleet_quarantine q ON q.component = k.component AND q.version = k.version
+           WHERE ?1 IS NULL OR k.channel = ?1
+           UNION ALL
+           SELECT q.component, q.version, NULL, 0, NULL, NULL, q.reason, q.quarantined_at
+           FROM fleet_quarantine q
+           WHERE ?1 IS NULL AND NOT EXISTS (SELECT 1 FROM fleet_known_good k
+                             WHERE k.component = q.component AND k.version = q.version))
+         ORDER BY component, channel IS NULL, channel, seq DESC, version",
     )?;
     let rows = stmt.query_map([channel], |r| {
         let reason: Option<String> = r.get(6)?;

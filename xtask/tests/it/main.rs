@@ -4,6 +4,7 @@
 
 mod cascade;
 mod cli;
+mod fleet;
 mod hooks;
 mod layers;
 mod upgrade;
