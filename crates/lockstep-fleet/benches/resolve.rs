@@ -47,8 +47,8 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         }
         for o in 0..ORGS {
             for c in 0..COMPONENTS {
-                if (o * COMPONENTS + c) % 10 == 0 {
-                    let expires = if o % 2 == 0 {
+                if (o * COMPONENTS + c).is_multiple_of(10) {
+                    let expires = if o.is_multiple_of(2) {
                         now + 86_400
                     } else {
                         now - 86_400

@@ -11,6 +11,9 @@ use std::fmt;
 
 use crate::url::check_url;
 
+/// A string value and where it is.
+type Located = (String, Option<std::ops::Range<usize>>);
+
 /// A webhook: where to POST, the signing secret, the events it wants.
 #[derive(Clone, PartialEq, Eq)]
 #[non_exhaustive]
@@ -126,10 +129,7 @@ impl Config {
                         ));
                     }
                 }
-                let string = |k: &str| -> Result<
-                    Option<(String, Option<std::ops::Range<usize>>)>,
-                    ConfigError,
-                > {
+                let string = |k: &str| -> Result<Option<Located>, ConfigError> {
                     match table.get(k) {
                         None => Ok(None),
                         Some(v) => v

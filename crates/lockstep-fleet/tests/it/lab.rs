@@ -149,9 +149,9 @@ fn recovery_kills_a_dead_runs_tests_removes_its_copies_and_leaves_live_runs_alon
     let _held = lockstep_state::lock::Lock::acquire(&live, "a live lab run").expect("lock");
 
     let done = lockstep_fleet::recover(&t.home).expect("recover");
-    assert_eq!(done.removed, [dead.clone()]);
+    assert_eq!(done.removed, std::slice::from_ref(&dead));
     assert_eq!(done.killed_groups, [child.id()]);
-    assert_eq!(done.live, [live.clone()]);
+    assert_eq!(done.live, std::slice::from_ref(&live));
     assert!(!dead.exists() && live.exists());
     let status = child.wait().expect("reaped");
     assert!(!status.success(), "the orphaned test was killed");

@@ -19,6 +19,12 @@ pub struct TestHome {
     pub home: Home,
 }
 
+impl Default for TestHome {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
 impl TestHome {
     /// A new, empty home.
     pub fn new() -> Self {
