@@ -683,7 +683,8 @@ impl PinArgs {
             }
             PinAction::List { org } => {
                 let list =
-                    pins::list_pins(&fleet, org.as_deref(), SystemTime::now()).map_err(fail)?;
+                    pins::list_pins(&mut fleet, &notifier, org.as_deref(), SystemTime::now())
+                        .map_err(fail)?;
                 if out.json {
                     json(
                         out,

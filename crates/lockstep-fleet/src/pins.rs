@@ -182,7 +182,15 @@ pub fn set_pin(fleet: &mut Fleet, notifier: &Notifier, opts: &PinOptions) -> Res
     .with("reason", opts.reason.as_str())
     .with("expires", view.expires.clone())
     .with("by", opts.by.as_str());
-    let notifications = notifier.send(fleet, &event);
+    let mut notifications = notifier.send(fleet, &event);
+    notifications.extend(note_expiry(
+        fleet,
+        notifier,
+        &opts.org,
+        component,
+        Channel::Stable,
+        opts.now,
+    )?);
     Ok(PinSet {
         pin: view,
         previous,
@@ -216,13 +224,22 @@ pub fn clear_pin(
     Ok(PinView::of(old, unix(now)))
 }
 
-/// `pin list [--org ORG]`.
-pub fn list_pins(fleet: &Fleet, org: Option<&str>, now: SystemTime) -> Result<Vec<PinView>, Error> {
+/// `pin list [--org ORG]`; records (once) and announces the expiry of pins found expired.
+pub fn list_pins(
+    fleet: &mut Fleet,
+    notifier: &Notifier,
+    org: Option<&str>,
+    now: SystemTime,
+) -> Result<Vec<PinView>, Error> {
     let now_unix = unix(now);
-    Ok(db::pins(fleet.store.conn(), org)?
-        .into_iter()
-        .map(|p| PinView::of(p, now_unix))
-        .collect())
+    let pins = db::pins(fleet.store.conn(), org)?;
+    for p in pins
+        .iter()
+        .filter(|p| p.expires_unix.is_some_and(|e| e <= now_unix))
+    {
+        note_expiry(fleet, notifier, &p.org, &p.component, Channel::Stable, now)?;
+    }
+    Ok(pins.into_iter().map(|p| PinView::of(p, now_unix)).collect())
 }
 
 /// Why `resolve` chose a version.
@@ -359,39 +376,66 @@ pub fn resolve(
         opts.channel,
         now_unix,
     )?;
-    if let Some(p) = resolution.pin.as_ref().filter(|p| p.expired)
-        && let Some(pin) = db::pin(fleet.store.conn(), &opts.org, &opts.component)?
-        && !db::expiry_recorded(fleet.store.conn(), &pin)?
-    {
-        let record = Pending::new("lockstep", "pin_expired", "expired")
-            .from(Some(&p.version))
-            .detail("org", opts.org.as_str())
-            .detail("component", opts.component.as_str())
-            .detail("expires", p.expires.clone());
-        let at = now_text(opts.now);
-        fleet.commit("pin_expire", record, |tx| {
-            Ok(db::pin_history(tx, &pin, "expired", "lockstep", &at)?)
-        })?;
-        let event = Event::new(
-            "pin_expired",
+    if resolution.pin.as_ref().is_some_and(|p| p.expired) {
+        note_expiry(
+            fleet,
+            notifier,
+            &opts.org,
             &opts.component,
-            &p.version,
-            "untested",
-            format!(
-                "{}'s pin to {} {} expired ({}); it now runs {}",
-                opts.org,
-                opts.component,
-                p.version,
-                p.expires.as_deref().unwrap_or("?"),
-                resolution.version.as_deref().unwrap_or("nothing")
-            ),
-            format!(
-                "lockstep pin set {} {}@{} --reason TEXT --by ACTOR",
-                opts.org, opts.component, p.version
-            ),
-        )
-        .with("org", opts.org.as_str());
-        let _ = notifier.send(fleet, &event);
+            opts.channel,
+            opts.now,
+        )?;
     }
     Ok(resolution)
+}
+
+/// Records the expiry of `org`'s pin on `component` once (pin history, audit `pin_expired`)
+/// and sends `pin_expired`; nothing when the pin is valid, absent, or its expiry was recorded.
+fn note_expiry(
+    fleet: &mut Fleet,
+    notifier: &Notifier,
+    org: &str,
+    component: &str,
+    channel: Channel,
+    now: SystemTime,
+) -> Result<Vec<DeliveryReport>, Error> {
+    let now_unix = unix(now);
+    let Some(pin) = db::pin(fleet.store.conn(), org, component)? else {
+        return Ok(Vec::new());
+    };
+    if !pin.expires_unix.is_some_and(|e| e <= now_unix)
+        || db::expiry_recorded(fleet.store.conn(), &pin)?
+    {
+        return Ok(Vec::new());
+    }
+    let view = PinView::of(pin.clone(), now_unix);
+    let record = Pending::new("lockstep", "pin_expired", "expired")
+        .from(Some(&pin.version))
+        .detail("org", org)
+        .detail("component", component)
+        .detail("expires", view.expires.clone());
+    let at = now_text(now);
+    fleet.commit("pin_expire", record, |tx| {
+        Ok(db::pin_history(tx, &pin, "expired", "lockstep", &at)?)
+    })?;
+    let after = resolve_in(fleet.store.conn(), org, component, channel, now_unix)?;
+    let event = Event::new(
+        "pin_expired",
+        component,
+        &pin.version,
+        "untested",
+        format!(
+            "{org}'s pin to {component} {} expired ({}); it now runs {}",
+            pin.version,
+            view.expires.as_deref().unwrap_or("?"),
+            after.version.as_deref().unwrap_or("nothing")
+        ),
+        format!(
+            "lockstep pin set {org} {component}@{} --reason TEXT --by ACTOR",
+            pin.version
+        ),
+    )
+    .with("org", org)
+    .with("reason", pin.reason.as_str());
+    Ok(notifier.send(fleet, &event))
 }
