@@ -403,7 +403,7 @@ fn note_expiry(
     let Some(pin) = db::pin(fleet.store.conn(), org, component)? else {
         return Ok(Vec::new());
     };
-    if !pin.expires_unix.is_some_and(|e| e <= now_unix)
+    if pin.expires_unix.is_none_or(|e| e > now_unix)
         || db::expiry_recorded(fleet.store.conn(), &pin)?
     {
         return Ok(Vec::new());
