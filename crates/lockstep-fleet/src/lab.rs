@@ -5,7 +5,7 @@
 //! the canary has one; or run its install command), run the test command with `sh -c` in its
 //! own process group with the canary's timeout, capture duration, exit code and output tail.
 //! Canaries run in parallel. The run directory holds an OS lock while the run is alive and the
-//! process group of every command started, so [`recover`] can tell a dead run from a live one,
+//! process group of every command started, so [`recover`](crate::recover()) can tell a dead run from a live one,
 //! kill what it left running and remove its copies.
 //!
 //! Per canary: `passed`; `warning` (passed after a rerun — flaky — or wrote warnings to the
@@ -27,7 +27,7 @@ use serde::Serialize;
 
 use crate::Error;
 use crate::events::{DeliveryReport, Event, Notifier};
-use crate::home::{Fleet, Home, Pending, event_id, now_text};
+use crate::home::{Fleet, Pending, event_id, now_text};
 use crate::labconf::{Canary, Holding};
 use crate::spec::ComponentVersion;
 
@@ -44,7 +44,8 @@ pub const WARNINGS_VAR: &str = "LOCKSTEP_LAB_WARNINGS";
 /// The variable naming the component under test.
 pub const COMPONENT_VAR: &str = "LOCKSTEP_COMPONENT";
 
-const GROUPS_FILE: &str = "groups";
+/// The file in a lab run directory listing the process group of every command it started.
+pub(crate) const GROUPS_FILE: &str = "groups";
 const LOCKFILE_TIMEOUT: Duration = Duration::from_secs(300);
 const TAIL_LINES: usize = 40;
 /// Directories not copied into a canary's throwaway copy (build output, installed packages).
@@ -140,7 +141,7 @@ pub fn run(
     progress: &(dyn Fn(&str) + Sync),
 ) -> Result<LabOutcome, Error> {
     let canaries = crate::labconf::load(&opts.canaries)?;
-    let cleaned = recover_lab(&fleet.home)?;
+    let cleaned = crate::recover::recover_lab(&fleet.home)?;
     if !cleaned.removed.is_empty() {
         progress(&format!(
             "removed {} lab run(s) a crash left behind",
@@ -642,79 +643,6 @@ fn copy_tree(from: &Path, to: &Path) -> std::io::Result<()> {
         }
     }
     Ok(())
-}
-
-/// What [`recover`] did.
-#[derive(Debug, Clone, Default, Serialize)]
-#[non_exhaustive]
-pub struct Recovered {
-    /// Lab run directories removed (their copies with them).
-    pub removed: Vec<PathBuf>,
-    /// Process groups killed.
-    pub killed_groups: Vec<u32>,
-    /// Lab runs still alive, left alone.
-    pub live: Vec<PathBuf>,
-    /// Whether a torn audit tail was repaired.
-    pub audit_repaired: bool,
-}
-
-/// Finishes what a crashed fleet command left in `home`: appends pending audit records
-/// (repairing a torn audit tail first), kills the test processes of dead lab runs and removes
-/// their copies. Live lab runs (their lock is held) are left alone. A no-op when there is
-/// nothing to do.
-pub fn recover(home: &Home) -> Result<Recovered, Error> {
-    let mut done = Recovered::default();
-    if home.audit_path().exists() {
-        let log = lockstep_audit::AuditLog::open(home.audit_path())?;
-        done.audit_repaired = log.repair_torn_tail("lockstep recover")?.is_some();
-    }
-    if home.store_path().exists() {
-        Fleet::open(home)?;
-    }
-    let lab = recover_lab(home)?;
-    done.removed = lab.removed;
-    done.killed_groups = lab.killed_groups;
-    done.live = lab.live;
-    Ok(done)
-}
-
-/// Kills the test processes of dead lab runs and removes their copies.
-fn recover_lab(home: &Home) -> Result<Recovered, Error> {
-    let mut done = Recovered::default();
-    let lab = home.lab_dir();
-    let entries = match std::fs::read_dir(&lab) {
-        Ok(e) => e,
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(done),
-        Err(e) => return Err(Error::io("read", &lab, e)),
-    };
-    for entry in entries.flatten() {
-        let dir = entry.path();
-        if !dir.is_dir() {
-            continue;
-        }
-        let Ok(lock) = lockstep_state::lock::Lock::acquire(&dir, "lab recovery") else {
-            done.live.push(dir);
-            continue;
-        };
-        let groups = std::fs::read_to_string(dir.join(GROUPS_FILE)).unwrap_or_default();
-        for pgid in groups
-            .lines()
-            .filter_map(|l| l.trim().parse::<u32>().ok())
-            .filter_map(Pgid::new)
-        {
-            match lockstep_smoke::kill_group(pgid, Duration::from_secs(2)) {
-                Ok(lockstep_smoke::GroupKill::NotFound) => {}
-                Ok(_) => done.killed_groups.push(pgid.as_raw()),
-                Err(e) => {
-                    tracing::warn!(pgid = pgid.as_raw(), error = %e, "cannot kill a lab test's process group")
-                }
-            }
-        }
-        drop(lock);
-        std::fs::remove_dir_all(&dir).map_err(|e| Error::io("remove", &dir, e))?;
-        done.removed.push(dir);
-    }
-    Ok(done)
 }
 
 #[cfg(test)]

@@ -67,10 +67,11 @@ pub mod known_good;
 pub mod lab;
 pub mod labconf;
 pub mod pins;
+mod recover;
 pub mod spec;
 pub mod timer;
 pub mod watch;
 
 pub use error::Error;
 pub use home::{Fleet, Home, LAB_DIR, NOTIFY_FILE};
-pub use lab::{Recovered, recover};
+pub use recover::{Recovered, recover};
