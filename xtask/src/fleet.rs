@@ -9,11 +9,11 @@ use clap::{Args, Subcommand};
 use lockstep_fleet::events::{DeliveryReport, Notifier};
 use lockstep_fleet::spec::ComponentVersion;
 use lockstep_fleet::{Fleet, Home, lab, watch};
-use lockstep_state::Classify;
 use serde::Serialize;
 
 use crate::cli::Common;
-use crate::commands::env;
+use crate::cli::env;
+use crate::fail::fail;
 use crate::out::{BOLD, DIM, Failure, GREEN, Out, RED, Table, YELLOW, paint};
 
 mod notify;
@@ -52,10 +52,6 @@ impl Place {
         let fleet = Fleet::open(&home).map_err(fail)?;
         Ok((fleet, notifier))
     }
-}
-
-fn fail(e: lockstep_fleet::Error) -> Failure {
-    Failure::new(e.severity().exit_code(), e.kind(), e.to_string())
 }
 
 fn parse<T: std::str::FromStr<Err = lockstep_fleet::Error>>(s: &str) -> Result<T, Failure> {
