@@ -574,7 +574,10 @@ impl Ctx<'_> {
 
     /// Runs `spec`, recording its process group in the run directory first.
     fn spawn(&self, spec: &CommandSpec, testing: bool) -> Result<lockstep_smoke::RunResult, Early> {
-        lockstep_smoke::run_with(spec, |pgid: Pgid| {
+        // Only starts are recorded: recovery kills every group listed, and a group that is over
+        // is simply not found.
+        lockstep_smoke::run_recorded(spec, |group: Option<Pgid>| {
+            let Some(pgid) = group else { return };
             if let Ok(mut f) = self.groups.lock() {
                 let _ = writeln!(f, "{}", pgid.as_raw());
                 let _ = f.sync_data();
