@@ -193,6 +193,10 @@ impl Fleet {
     /// processes never append the same record; at open, a record already in the log (the crash
     /// came between the append and the removal from the outbox) is not appended again.
     fn drain(&mut self, only: Option<&str>) -> Result<usize, Error> {
+        if only.is_none() && db::outbox(self.store.conn())?.is_empty() {
+            // The common case at open: nothing pending, no write lock taken.
+            return Ok(0);
+        }
         let tx = self
             .store
             .conn_mut()
