@@ -108,7 +108,8 @@ pub fn run(cwd: &Path, mut args: CascadeArgs, out: &Out) -> Result<u8, Failure> 
             let request = cascade::PlanOptions::default()
                 .from(args.from.clone())
                 .bump(args.bump)
-                .exact_pins(args.exact_pins);
+                .exact_pins(args.exact_pins)
+                .release_dependents(args.release_dependents.map(Into::into));
             let plan = cascade::plan(&discovered, &request).map_err(fail)?;
             if let Some(file) = &args.plan {
                 let saved = cascade::read_plan(file).map_err(fail)?;
@@ -177,7 +178,7 @@ fn render_plan(plan: &Plan, discovered: &Discovered) -> String {
     let mut t = format!(
         "{} {} package(s) in {} wave(s), digest {}\n",
         paint(BOLD, "Cascade plan:"),
-        plan.steps().count(),
+        plan.steps().filter(|s| s.release).count(),
         plan.waves.len(),
         &plan.digest[..12.min(plan.digest.len())]
     );
@@ -202,19 +203,55 @@ fn render_plan(plan: &Plan, discovered: &Discovered) -> String {
                     .collect::<Vec<_>>()
                     .join("\n")
             };
+            let (version, bump, tag) = if s.release {
+                (
+                    format!("{} → {}", s.from, s.to),
+                    s.bump.as_str().to_owned(),
+                    s.tag.clone(),
+                )
+            } else {
+                (
+                    format!("{} (edited only)", s.from),
+                    "-".to_owned(),
+                    "-".to_owned(),
+                )
+            };
             table.row(vec![
                 (w + 1).to_string(),
                 paint(BOLD, &s.package),
                 s.repo.clone(),
-                format!("{} → {}", s.from, s.to),
-                s.bump.as_str().to_owned(),
+                version,
+                bump,
                 edits,
-                s.tag.clone(),
+                tag,
                 s.reason.clone(),
             ]);
         }
     }
     t.push_str(&table.render());
+    for e in &plan.edited_only {
+        t.push_str(&format!(
+            "  {} {} ({}): {}\n",
+            paint(DIM, "edited, not released:"),
+            e.package,
+            e.repo,
+            e.reason
+        ));
+    }
+    for x in &plan.not_released {
+        t.push_str(&format!(
+            "  {} {}: {}\n",
+            paint(DIM, "not released:"),
+            x.package,
+            x.reason
+        ));
+    }
+    if let Some(repo) = execute::repository_cycle(plan) {
+        t.push_str(&format!(
+            "  {} {repo} sits on a cycle through another repository: it is released one commit per wave\n",
+            paint(DIM, "note:")
+        ));
+    }
     for n in plan
         .notes
         .iter()

@@ -464,6 +464,10 @@ pub struct CascadeArgs {
     /// Rewrite version requirements even when they already admit the new version.
     #[arg(long)]
     pub exact_pins: bool,
+    /// Which dependents are released: those whose pin had to change (needed, the default,
+    /// or `release_dependents` in cascade.toml), or every transitive dependent (always).
+    #[arg(long, value_enum, value_name = "RULE")]
+    pub release_dependents: Option<ReleaseDependentsArg>,
     /// Show the plan; change nothing.
     #[arg(long)]
     pub dry_run: bool,
@@ -515,4 +519,20 @@ pub struct CascadeArgs {
 /// An environment variable, `None` when unset or empty.
 pub fn env(name: &str) -> Option<String> {
     std::env::var(name).ok().filter(|s| !s.is_empty())
+}
+
+/// `--release-dependents`.
+#[derive(Debug, Clone, Copy, ValueEnum, PartialEq, Eq)]
+pub enum ReleaseDependentsArg {
+    Needed,
+    Always,
+}
+
+impl From<ReleaseDependentsArg> for lockstep_release::ReleaseDependents {
+    fn from(a: ReleaseDependentsArg) -> Self {
+        match a {
+            ReleaseDependentsArg::Needed => lockstep_release::ReleaseDependents::Needed,
+            ReleaseDependentsArg::Always => lockstep_release::ReleaseDependents::Always,
+        }
+    }
 }

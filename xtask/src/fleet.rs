@@ -9,11 +9,11 @@ use clap::{Args, Subcommand};
 use lockstep_fleet::events::{DeliveryReport, Notifier};
 use lockstep_fleet::spec::ComponentVersion;
 use lockstep_fleet::{Fleet, Home, lab, watch};
-use lockstep_upgrade::reexports::Classify;
 use serde::Serialize;
 
 use crate::cli::Common;
 use crate::cli::env;
+use crate::fail::fail;
 use crate::out::{BOLD, DIM, Failure, GREEN, Out, RED, Table, YELLOW, paint};
 
 mod notify;
@@ -24,7 +24,7 @@ pub use registry::{KnownGoodArgs, PinArgs, ResolveArgs};
 
 /// Where the fleet's state is.
 #[derive(Debug, Args, Clone)]
-pub(crate) struct Place {
+pub struct Place {
     /// The home directory (default: $LOCKSTEP_HOME, else .lockstep/ at the work tree's root).
     #[arg(long, value_name = "DIR", global = true)]
     pub home: Option<PathBuf>,
@@ -52,10 +52,6 @@ impl Place {
         let fleet = Fleet::open(&home).map_err(fail)?;
         Ok((fleet, notifier))
     }
-}
-
-pub(crate) fn fail(e: lockstep_fleet::Error) -> Failure {
-    Failure::new(e.severity().exit_code(), e.kind(), e.to_string())
 }
 
 fn parse<T: std::str::FromStr<Err = lockstep_fleet::Error>>(s: &str) -> Result<T, Failure> {

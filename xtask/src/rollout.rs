@@ -15,7 +15,8 @@ use lockstep_upgrade::gate::ManifestInput;
 
 use crate::cli::Common;
 use crate::cli::env;
-use crate::fleet::{Place, actor, fail};
+use crate::fail::fail;
+use crate::fleet::{Place, actor};
 use crate::out::{BOLD, Failure, GREEN, Out, RED, YELLOW, paint};
 
 /// `lockstep rollout …`

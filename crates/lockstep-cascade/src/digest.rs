@@ -110,6 +110,8 @@ impl Canon {
             lockfile_command,
             smoke,
             upstreams,
+            release,
+            why_not_released,
         } = s;
         self.str(package);
         self.str(repo);
@@ -130,6 +132,11 @@ impl Canon {
         for Upstream { package, version } in upstreams {
             self.str(package);
             self.version(version);
+        }
+        // Hashed only when not released, so released steps keep the digests they always had.
+        if !release {
+            self.str("edited-only");
+            self.opt(why_not_released.as_deref());
         }
     }
 }

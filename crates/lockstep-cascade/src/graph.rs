@@ -164,10 +164,13 @@ impl Graph {
         list.iter().map(|a| &self.edges[a.edge])
     }
 
-    /// The release tag of `package` at `version`: `vX.Y.Z` when its repository holds one
-    /// package, `NAME-vX.Y.Z` when it holds several.
+    /// The release tag of `package` at `version`: in its own format when it has one, else
+    /// `vX.Y.Z` when its repository holds one package, `NAME-vX.Y.Z` when it holds several.
     /// A package that is not in the graph counts as one more package in its repository.
     pub fn tag(&self, package: &Package, version: &semver::Version) -> String {
+        if let Some(format) = &package.tag {
+            return format.format(&package.name, version);
+        }
         let shared = match self.index.get(&package.name) {
             Some(&i) => self.shared_repo[i],
             None => self.packages.iter().any(|p| p.repo == package.repo),
@@ -177,6 +180,9 @@ impl Graph {
 
     /// [`Graph::tag`] by index.
     pub(crate) fn tag_at(&self, i: usize, version: &semver::Version) -> String {
+        if let Some(format) = &self.packages[i].tag {
+            return format.format(&self.packages[i].name, version);
+        }
         tag(&self.packages[i].name, self.shared_repo[i], version)
     }
 

@@ -9,10 +9,16 @@
 //!
 //! The decisions, once:
 //!
-//! - **Released set**: the start packages plus everything that depends on them through
-//!   normal or build edges, transitively. Dev edges do not cascade: a test-only dependent has
-//!   nothing new to ship (Cargo strips dev-dependencies on publish). The plan notes each such
-//!   dependent.
+//! - **Released set**: the start packages, then, in dependency order, every package with a
+//!   normal or build edge to a released package whose pin had to change (a git tag or rev
+//!   pin, or a requirement that no longer admits the new version); with
+//!   [`ReleaseDependents::Always`], every transitive dependent. A dependent that needs nothing
+//!   is listed in [`Plan::not_released`] with the reason ("admits core 1.3.0 (^1.2)"). A
+//!   package marked unpublished (Cargo `publish = false`) is released only when it starts the
+//!   cascade or another package pins it by git tag or rev; otherwise its step only rewrites
+//!   its pins (`release: false`, [`Plan::edited_only`]). Dev edges do not cascade: a test-only
+//!   dependent has nothing new to ship (Cargo strips dev-dependencies on publish). The plan
+//!   notes each such dependent.
 //! - **Waves**: each package sits in the earliest wave after all its in-plan normal and build
 //!   upstreams; by name within a wave. Dev edges do not order waves, so a cycle through dev
 //!   edges is allowed (as in Cargo) and broken there: a released package's dev pin on a
@@ -73,15 +79,15 @@
 //! let waves: Vec<Vec<&str>> = plan.waves.iter()
 //!     .map(|w| w.iter().map(|s| s.package.as_str()).collect())
 //!     .collect();
-//! assert_eq!(waves, [["core"], ["app"], ["web"]]);
+//! assert_eq!(waves, [["core"], ["app"]]);
 //!
 //! let app = plan.step("app").unwrap();
 //! assert_eq!((app.to.to_string(), app.tag.as_str()), ("0.3.1".to_owned(), "v0.3.1"));
 //! assert_eq!(app.reason, "pins core 1.0.0 → 1.1.0");
 //! assert_eq!(app.pin_edits[0].to, "v1.1.0");
-//! let web = plan.step("web").unwrap();
-//! assert_eq!(web.reason, "requirement ^0.3.0 on app already admits 0.3.1");
-//! assert!(web.pin_edits.is_empty());
+//! // `web`'s requirement already admits app 0.3.1: nothing to release there.
+//! assert!(plan.step("web").is_none());
+//! assert_eq!(plan.not_released[0].reason, "admits app 0.3.1 (^0.3.0)");
 //! assert!(plan.to_json().contains(r#""schema": "lockstep.cascade-plan/v1""#));
 //! # Ok::<(), lockstep_cascade::Error>(())
 //! ```
@@ -101,7 +107,10 @@ pub use bump::{Bump, Change, bump_from_commits};
 pub use error::Error;
 pub use graph::Graph;
 pub use model::{DepKind, Ecosystem, Edge, Package, ParseNameError, PinSpec, Repo};
-pub use plan::{EditKind, PLAN_SCHEMA, PinEdit, Plan, Request, Step, Upstream, plan};
+pub use plan::{
+    EditKind, EditedOnly, NotReleased, PLAN_SCHEMA, PinEdit, Plan, ReleaseDependents, Request,
+    Step, Upstream, plan,
+};
 
 /// The README's example runs as a doctest, so it cannot drift from the API.
 #[cfg(doctest)]

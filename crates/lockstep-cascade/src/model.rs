@@ -49,6 +49,15 @@ pub struct Package {
     /// Upstream packages it re-exports: when one of them has a breaking release, so does this
     /// package.
     pub reexports: Vec<String>,
+    /// `false` for a package never published to a registry (Cargo `publish = false`): it is
+    /// released only when another package pins it by git tag or revision (or it starts the
+    /// cascade); otherwise it only gets its requirement rewrites ("edited, not released").
+    pub publish: bool,
+    /// The package's release tag format, when its repository has one of its own (read from
+    /// its tags or `cascade.toml`); `None` means `vX.Y.Z` in a repository holding one package
+    /// and `NAME-vX.Y.Z` in one holding several.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub tag: Option<lockstep_vocab::TagFormat>,
 }
 
 impl Package {
@@ -67,7 +76,23 @@ impl Package {
             version,
             manifest: manifest.into(),
             reexports: Vec::new(),
+            publish: true,
+            tag: None,
         }
+    }
+
+    /// The same package with its own release tag format.
+    #[must_use]
+    pub fn with_tag_format(mut self, format: lockstep_vocab::TagFormat) -> Self {
+        self.tag = Some(format);
+        self
+    }
+
+    /// The same package, marked as never published to a registry.
+    #[must_use]
+    pub fn unpublished(mut self) -> Self {
+        self.publish = false;
+        self
     }
 
     /// The same package, declaring that it re-exports `upstream`.

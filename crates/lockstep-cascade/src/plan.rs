@@ -28,6 +28,21 @@ pub struct Request {
     /// Rewrite version requirements to the new version even when they already admit it
     /// (`--exact-pins`).
     pub exact_pins: bool,
+    /// Which dependents are released (`--release-dependents`).
+    pub release_dependents: ReleaseDependents,
+}
+
+/// Which dependents of a released package are released too.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+#[non_exhaustive]
+pub enum ReleaseDependents {
+    /// Those whose pin had to change (a git tag or rev pin, or a requirement that no longer
+    /// admits the new version); one whose requirement admits it is listed as not released.
+    #[default]
+    Needed,
+    /// Every transitive dependent through normal and build edges.
+    Always,
 }
 
 impl Request {
@@ -57,6 +72,13 @@ impl Request {
             .entry(package.into())
             .or_default()
             .extend(messages.into_iter().map(Into::into));
+        self
+    }
+
+    /// The same request with this rule for releasing dependents.
+    #[must_use]
+    pub fn with_release_dependents(mut self, rule: ReleaseDependents) -> Self {
+        self.release_dependents = rule;
         self
     }
 
@@ -137,6 +159,39 @@ pub struct Step {
     /// Every normal and build dependency in the graph, at the version this release is built
     /// against, sorted by name.
     pub upstreams: Vec<Upstream>,
+    /// Whether the package is released (version bump, tag); `false` for a package that only
+    /// gets its pins rewritten in its repository's release commit.
+    #[serde(default = "yes")]
+    pub release: bool,
+    /// Why a step that is not released is in the plan at all.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub why_not_released: Option<String>,
+}
+
+fn yes() -> bool {
+    true
+}
+
+/// A package edited in its repository's release commit but not released itself.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[non_exhaustive]
+pub struct EditedOnly {
+    /// The package.
+    pub package: String,
+    /// Its repository.
+    pub repo: String,
+    /// Why it is not released.
+    pub reason: String,
+}
+
+/// A dependent of a released package that needs nothing.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[non_exhaustive]
+pub struct NotReleased {
+    /// The package.
+    pub package: String,
+    /// Why it needs nothing (`admits manifest 1.1.0 (^1.0)`).
+    pub reason: String,
 }
 
 impl Step {
@@ -177,6 +232,10 @@ pub struct Plan {
     pub notes: Vec<String>,
     /// The HEAD commit of every repository with a step, by repository name.
     pub heads: BTreeMap<String, String>,
+    /// Packages edited (pins rewritten) but not released, with the reason.
+    pub edited_only: Vec<EditedOnly>,
+    /// Dependents of released packages that need nothing, with the reason.
+    pub not_released: Vec<NotReleased>,
 }
 
 #[derive(Serialize, Deserialize)]
@@ -188,6 +247,10 @@ struct PlanJson {
     notes: Vec<String>,
     #[serde(default)]
     heads: BTreeMap<String, String>,
+    #[serde(default)]
+    edited_only: Vec<EditedOnly>,
+    #[serde(default)]
+    not_released: Vec<NotReleased>,
 }
 
 impl Serialize for Plan {
@@ -199,6 +262,8 @@ impl Serialize for Plan {
             waves: &'a [Vec<Step>],
             notes: &'a [String],
             heads: &'a BTreeMap<String, String>,
+            edited_only: &'a [EditedOnly],
+            not_released: &'a [NotReleased],
         }
         Out {
             schema: PLAN_SCHEMA,
@@ -206,6 +271,8 @@ impl Serialize for Plan {
             waves: &self.waves,
             notes: &self.notes,
             heads: &self.heads,
+            edited_only: &self.edited_only,
+            not_released: &self.not_released,
         }
         .serialize(serializer)
     }
@@ -225,6 +292,8 @@ impl<'de> Deserialize<'de> for Plan {
             digest: json.digest,
             notes: json.notes,
             heads: json.heads,
+            edited_only: json.edited_only,
+            not_released: json.not_released,
         })
     }
 }
@@ -337,9 +406,8 @@ pub fn plan(graph: &Graph, request: &Request) -> Result<Plan, Error> {
         ));
     }
 
-    // Waves: Kahn's algorithm over the released set; a package's wave is one more than its
-    // latest in-plan upstream's. Every ordering dependent of a released package is released,
-    // so the counts below only ever involve released packages.
+    // Topological order of the candidates (Kahn's algorithm): every ordering upstream of a
+    // candidate that is itself a candidate comes first.
     let mut pending = vec![0usize; n];
     for &p in &released {
         pending[p] = graph
@@ -349,7 +417,6 @@ pub fn plan(graph: &Graph, request: &Request) -> Result<Plan, Error> {
             .filter(|a| a.orders && in_plan[a.other])
             .count();
     }
-    let mut wave = vec![0usize; n];
     let mut order: Vec<usize> = released
         .iter()
         .copied()
@@ -361,8 +428,7 @@ pub fn plan(graph: &Graph, request: &Request) -> Result<Plan, Error> {
         head += 1;
         for a in graph.downstream.of(u) {
             let d = a.other;
-            if a.orders {
-                wave[d] = wave[d].max(wave[u] + 1);
+            if a.orders && in_plan[d] {
                 pending[d] -= 1;
                 if pending[d] == 0 {
                     order.push(d);
@@ -375,41 +441,173 @@ pub fn plan(graph: &Graph, request: &Request) -> Result<Plan, Error> {
         released.len(),
         "the graph is acyclic by construction"
     );
-    let wave_count = order.iter().map(|&p| wave[p] + 1).max().unwrap_or(0);
-    let mut by_wave: Vec<Vec<usize>> = vec![Vec::new(); wave_count];
-    for &p in &order {
-        by_wave[wave[p]].push(p);
+
+    // Packages something pins by git tag or revision: releasing them is the only way to move
+    // those pins, whatever their `publish` says.
+    let mut git_pinned = vec![false; n];
+    for edge in &graph.edges {
+        if matches!(edge.pin, PinSpec::GitTag(_) | PinSpec::GitRev(_))
+            && let Some(&u) = graph.index.get(&edge.dependency)
+        {
+            git_pinned[u] = true;
+        }
     }
 
-    // Versions, wave by wave: every ordering upstream is settled before its dependents.
+    // Decisions, in topological order: who is released, who is only edited, who needs
+    // nothing. A decision depends only on upstreams, which are decided first.
     let mut planner = Planner {
         graph,
         request,
         own,
-        in_plan,
-        wave,
+        in_plan: vec![false; n],
+        wave: vec![0; n],
         settled: vec![None; n],
-        notes,
+        notes: Vec::new(),
     };
+    let mut decision = vec![Decision::Out; n];
+    let mut not_released = Vec::new();
+    for &p in &order {
+        let seed = planner.own[p].is_some();
+        let mut upstream_released = false;
+        let mut w = 0;
+        for a in graph.upstream.of(p).iter().filter(|a| a.orders) {
+            match decision[a.other] {
+                Decision::Released => {
+                    upstream_released = true;
+                    w = w.max(planner.wave[a.other] + 1);
+                }
+                Decision::Edited => w = w.max(planner.wave[a.other] + 1),
+                Decision::Out => {}
+            }
+        }
+        if !seed && !upstream_released {
+            continue;
+        }
+        planner.wave[p] = w;
+        let (step, need) = planner.step(p)?;
+        let pkg = &graph.packages[p];
+        decision[p] =
+            if seed || need.edited || request.release_dependents == ReleaseDependents::Always {
+                if pkg.publish || seed || git_pinned[p] {
+                    Decision::Released
+                } else {
+                    Decision::Edited
+                }
+            } else {
+                not_released.push(NotReleased {
+                    package: pkg.name.clone(),
+                    reason: need.admits.join("; "),
+                });
+                Decision::Out
+            };
+        if decision[p] == Decision::Released {
+            planner.in_plan[p] = true;
+            planner.settled[p] = Some((step.to.clone(), step.tag.clone()));
+        }
+    }
+
+    // A dev-dependency requirement that no longer admits a released version must still be
+    // rewritten (Cargo resolves a workspace's dev path dependencies too): such a dependent is
+    // edited, not released, in a wave after its released upstreams.
+    let mut dev_edited: BTreeMap<usize, Vec<String>> = BTreeMap::new();
+    for &u in &order {
+        let Some((to, _)) = planner.settled[u].clone() else {
+            continue;
+        };
+        for a in graph.downstream.of(u) {
+            let d = a.other;
+            if a.orders || decision[d] != Decision::Out {
+                continue;
+            }
+            let edge = &graph.edges[a.edge];
+            let PinSpec::Requirement(text) = &edge.pin else {
+                continue;
+            };
+            let dependent = &graph.packages[d];
+            if let Ok(req) = Requirement::parse(text, dependent.ecosystem)
+                && !req.admits(&to)
+            {
+                dev_edited.entry(d).or_default().push(format!(
+                    "dev-dependency requirement {text} on {} does not admit {to}",
+                    graph.packages[u].name
+                ));
+            }
+        }
+    }
+    let mut edited_reason: BTreeMap<usize, String> = BTreeMap::new();
+    for (d, reasons) in dev_edited {
+        let w = graph
+            .upstream
+            .of(d)
+            .iter()
+            .filter(|a| decision[a.other] == Decision::Released)
+            .map(|a| planner.wave[a.other] + 1)
+            .max()
+            .unwrap_or(0);
+        planner.wave[d] = w;
+        decision[d] = Decision::Edited;
+        not_released.retain(|x| x.package != graph.packages[d].name);
+        edited_reason.insert(
+            d,
+            format!(
+                "{}: rewritten so the workspace still resolves; not released",
+                reasons.join("; ")
+            ),
+        );
+        order.push(d);
+    }
+
+    // The steps, wave by wave, with every decision known (so dev pins on later waves are
+    // noted as before).
+    let wave_count = order
+        .iter()
+        .filter(|&&p| decision[p] != Decision::Out)
+        .map(|&p| planner.wave[p] + 1)
+        .max()
+        .unwrap_or(0);
+    let mut by_wave: Vec<Vec<usize>> = vec![Vec::new(); wave_count];
+    for &p in &order {
+        if decision[p] != Decision::Out {
+            by_wave[planner.wave[p]].push(p);
+        }
+    }
+    planner.settled = vec![None; n];
+    planner.notes = notes;
+    let mut edited_only = Vec::new();
     let mut waves: Vec<Vec<Step>> = Vec::with_capacity(wave_count);
     for mut members in by_wave {
         // Packages are indexed in name order.
         members.sort_unstable();
         let mut steps = Vec::with_capacity(members.len());
         for &p in &members {
-            steps.push(planner.step(p)?);
+            let (mut step, _) = planner.step(p)?;
+            if decision[p] == Decision::Edited {
+                let why = edited_reason.get(&p).cloned().unwrap_or_else(|| "publish = false and nothing pins it by git tag or revision: its pins are rewritten in the release commit, its version stays".to_owned());
+                edited_only.push(EditedOnly {
+                    package: step.package.clone(),
+                    repo: step.repo.clone(),
+                    reason: why.clone(),
+                });
+                step.release = false;
+                step.why_not_released = Some(why);
+                step.to = step.from.clone();
+                step.tag = String::new();
+            }
+            steps.push(step);
         }
         for (&p, s) in members.iter().zip(&steps) {
-            planner.settled[p] = Some((s.to.clone(), s.tag.clone()));
+            if decision[p] == Decision::Released {
+                planner.settled[p] = Some((s.to.clone(), s.tag.clone()));
+            }
         }
         waves.push(steps);
     }
     let mut notes = planner.notes;
 
     // Dev dependents that are not released keep their pins: say so.
-    for &u in &order {
+    for &u in order.iter().filter(|&&u| decision[u] == Decision::Released) {
         for a in graph.downstream.of(u) {
-            if !a.orders && !planner.in_plan[a.other] {
+            if !a.orders && decision[a.other] == Decision::Out {
                 let edge = &graph.edges[a.edge];
                 notes.push(format!(
                     "{} is not released: it only dev-depends on {} (pin `{}` stays)",
@@ -434,7 +632,29 @@ pub fn plan(graph: &Graph, request: &Request) -> Result<Plan, Error> {
         digest,
         notes,
         heads,
+        edited_only,
+        not_released,
     })
+}
+
+/// What the planner decided for a candidate.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Decision {
+    /// Not in the plan (needs nothing, or nothing it depends on is released).
+    Out,
+    /// Released: version bump, tag.
+    Released,
+    /// Pins rewritten in its repository's commit; not released.
+    Edited,
+}
+
+/// What a step's edges need, for the release decision.
+#[derive(Debug, Default)]
+struct Need {
+    /// A normal or build pin on a released upstream must change.
+    edited: bool,
+    /// For each released upstream whose pin needs nothing: why (`admits manifest 1.1.0`).
+    admits: Vec<String>,
 }
 
 /// A package's bump from its commits, with the reason.
@@ -491,7 +711,8 @@ impl Planner<'_> {
             .filter(|_| self.wave[u] < self.wave[p])
     }
 
-    fn step(&mut self, p: usize) -> Result<Step, Error> {
+    fn step(&mut self, p: usize) -> Result<(Step, Need), Error> {
+        let mut need = Need::default();
         let graph = self.graph;
         let pkg = &graph.packages[p];
         let mut bump: Option<Bump> = None;
@@ -553,9 +774,6 @@ impl Planner<'_> {
                 ));
                 continue;
             };
-            if edge.kind.orders() {
-                raise(Bump::Patch, &mut bump);
-            }
             let edit = |to_text: String, kind: EditKind| PinEdit {
                 file: edge.file.clone(),
                 dependency: up.name.clone(),
@@ -579,6 +797,10 @@ impl Planner<'_> {
                 }
                 PinSpec::Path(path) => {
                     edge_reasons.push(format!("{what}path {path} on {} needs no edit", up.name));
+                    if edge.kind.orders() {
+                        need.admits
+                            .push(format!("path {path} on {} needs no edit", up.name));
+                    }
                     None
                 }
                 PinSpec::Requirement(text) => match Requirement::parse(text, pkg.ecosystem) {
@@ -595,6 +817,10 @@ impl Planner<'_> {
                                 "{what}requirement {text} on {} already admits {to}",
                                 up.name
                             ));
+                            if edge.kind.orders() {
+                                need.admits
+                                    .push(format!("admits {} {to} ({text})", up.name));
+                            }
                             None
                         }
                         Rewrite::To(new) => Some(edit(new, EditKind::Requirement)),
@@ -602,6 +828,9 @@ impl Planner<'_> {
                 },
             };
             if let Some(new_edit) = new_edit {
+                if edge.kind.orders() {
+                    need.edited = true;
+                }
                 if pinned.last() != Some(&u) {
                     pinned.push(u);
                 }
@@ -631,20 +860,25 @@ impl Planner<'_> {
                 version: pkg.version.clone(),
             })?;
         let repo = graph.repos.get(&pkg.repo);
-        Ok(Step {
-            package: pkg.name.clone(),
-            repo: pkg.repo.clone(),
-            ecosystem: pkg.ecosystem,
-            manifest: pkg.manifest.clone(),
-            from: pkg.version.clone(),
-            tag: graph.tag_at(p, &to),
-            to,
-            bump,
-            reason: reasons.join("; "),
-            pin_edits,
-            lockfile_command: repo.and_then(|r| r.lockfile_command.clone()),
-            smoke: repo.and_then(|r| r.smoke.clone()),
-            upstreams,
-        })
+        Ok((
+            Step {
+                package: pkg.name.clone(),
+                repo: pkg.repo.clone(),
+                ecosystem: pkg.ecosystem,
+                manifest: pkg.manifest.clone(),
+                from: pkg.version.clone(),
+                tag: graph.tag_at(p, &to),
+                to,
+                bump,
+                reason: reasons.join("; "),
+                pin_edits,
+                lockfile_command: repo.and_then(|r| r.lockfile_command.clone()),
+                smoke: repo.and_then(|r| r.smoke.clone()),
+                upstreams,
+                release: true,
+                why_not_released: None,
+            },
+            need,
+        ))
     }
 }

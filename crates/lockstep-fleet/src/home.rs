@@ -135,12 +135,12 @@ impl Fleet {
         std::fs::create_dir_all(home.dir()).map_err(|e| Error::io("create", home.dir(), e))?;
         let store = Store::open(home.store_path())?;
         let audit = AuditLog::open(home.audit_path())?;
-        let fleet = Fleet {
+        let mut fleet = Fleet {
             home: home.clone(),
             store,
             audit,
         };
-        fleet.drain(true)?;
+        fleet.drain(None)?;
         Ok(fleet)
     }
 
@@ -184,19 +184,34 @@ impl Fleet {
         lockstep_state::failpoint::hit(&format!("{failpoint}_before_commit"));
         tx.commit().map_err(lockstep_store::Error::from)?;
         lockstep_state::failpoint::hit(&format!("{failpoint}_after_commit"));
-        self.drain(false)?;
+        self.drain(Some(&id))?;
         Ok(value)
     }
 
-    /// Appends queued audit records. After a crash (`check`), a record already in the log
-    /// (the crash came between the append and the removal from the outbox) is not appended
-    /// twice.
-    fn drain(&self, check: bool) -> Result<usize, Error> {
-        let queued = db::outbox(self.store.conn())?;
+    /// Appends queued audit records: only `only` (the caller's own, just committed), or every
+    /// queued one (at open, after a crash). Runs under the database's write lock, so two
+    /// processes never append the same record; at open, a record already in the log (the crash
+    /// came between the append and the removal from the outbox) is not appended again.
+    fn drain(&mut self, only: Option<&str>) -> Result<usize, Error> {
+        if only.is_none() && db::outbox(self.store.conn())?.is_empty() {
+            // The common case at open: nothing pending, no write lock taken.
+            return Ok(0);
+        }
+        let tx = self
+            .store
+            .conn_mut()
+            .transaction_with_behavior(lockstep_store::rusqlite::TransactionBehavior::Immediate)
+            .map_err(lockstep_store::Error::from)?;
+        let queued: Vec<(String, String)> = db::outbox(&tx)?
+            .into_iter()
+            .filter(|(id, _)| only.is_none_or(|o| o == id))
+            .collect();
         if queued.is_empty() {
             return Ok(0);
         }
-        let logged: Vec<String> = if check {
+        // The caller's own record cannot be in the log yet: whoever appends a record removes it
+        // from the outbox in the same locked transaction.
+        let logged: Vec<String> = if only.is_none() {
             self.audit
                 .records()?
                 .into_iter()
@@ -227,8 +242,9 @@ impl Fleet {
                 }
                 self.audit.append(record)?;
             }
-            db::outbox_done(self.store.conn(), id)?;
+            db::outbox_done(&tx, id)?;
         }
+        tx.commit().map_err(lockstep_store::Error::from)?;
         Ok(queued.len())
     }
 }

@@ -2,7 +2,8 @@
 //!
 //! Each canary is tested in a throwaway copy under `HOME/lab/RUN/` (never the canary itself):
 //! copy, apply the version (rewrite the pin exactly to it, then regenerate the lockfile where
-//! the canary has one; or run its install command), run the test command with `sh -c` in its
+//! the canary has one — for an npm canary with `node_modules`, `npm install`, so the tests load
+//! the new version; or run its install command), run the test command with `sh -c` in its
 //! own process group with the canary's timeout, capture duration, exit code and output tail.
 //! Canaries run in parallel. The run directory holds an OS lock while the run is alive and the
 //! process group of every command started, so [`recover`](crate::recover()) can tell a dead run from a live one,
@@ -48,8 +49,10 @@ pub const COMPONENT_VAR: &str = "LOCKSTEP_COMPONENT";
 pub(crate) const GROUPS_FILE: &str = "groups";
 const LOCKFILE_TIMEOUT: Duration = Duration::from_secs(300);
 const TAIL_LINES: usize = 40;
-/// Directories not copied into a canary's throwaway copy (build output, installed packages).
-const NOT_COPIED: &[&str] = &["target", "node_modules", ".lockstep"];
+/// Directories not copied into a canary's throwaway copy: Cargo's build output (rebuilt from
+/// the copy) and lockstep's own state. Installed packages (`node_modules`, a `.venv`) are
+/// copied: a canary's tests may rely on them.
+const NOT_COPIED: &[&str] = &["target", ".lockstep"];
 
 /// Options of `lab run`.
 #[derive(Debug, Clone)]
@@ -529,15 +532,35 @@ impl Ctx<'_> {
             .map_err(|e| Early::fail(format!("cannot write {file}: {e}")))?;
         let tool =
             LockTool::for_manifest(eco, &edit.text).map_err(|e| Early::fail(e.to_string()))?;
-        let Some(lockfile) = find_up(path.parent().unwrap_or(copy), copy, tool.lockfile_name())
-        else {
+        let manifest_dir = path.parent().unwrap_or(copy);
+        let (argv, dir) = if eco == Ecosystem::Npm && manifest_dir.join("node_modules").is_dir() {
+            // Installed packages are what the tests load: install the new version, not only
+            // its lockfile entry (the copy is thrown away anyway).
+            (
+                vec![
+                    "npm".to_owned(),
+                    "install".into(),
+                    "--no-audit".into(),
+                    "--no-fund".into(),
+                ],
+                manifest_dir.to_path_buf(),
+            )
+        } else if let Some(lockfile) = find_up(manifest_dir, copy, tool.lockfile_name()) {
+            let cmd = tool.after_pin_change(dependency, &value, Some(version));
+            let mut argv = vec![cmd.program.to_owned()];
+            argv.extend(cmd.args.iter().cloned());
+            (argv, lockfile.parent().unwrap_or(copy).to_path_buf())
+        } else {
             return Ok(());
         };
-        let cmd = tool.after_pin_change(dependency, &value, Some(version));
+        let cmd = argv.join(" ");
         (self.progress)(&format!("{}: {cmd}", canary.name));
-        let spec = CommandSpec::new(cmd.program)
-            .args(cmd.args.iter())
-            .current_dir(lockfile.parent().unwrap_or(copy))
+        let (program, args) = argv
+            .split_first()
+            .ok_or_else(|| Early::fail("no lockfile command".into()))?;
+        let spec = CommandSpec::new(program)
+            .args(args)
+            .current_dir(&dir)
             .env(TO_VERSION_VAR, version)
             .timeout(LOCKFILE_TIMEOUT)
             .grace(self.grace);
@@ -574,7 +597,10 @@ impl Ctx<'_> {
 
     /// Runs `spec`, recording its process group in the run directory first.
     fn spawn(&self, spec: &CommandSpec, testing: bool) -> Result<lockstep_smoke::RunResult, Early> {
-        lockstep_smoke::run_with(spec, |pgid: Pgid| {
+        // Only starts are recorded: recovery kills every group listed, and a group that is over
+        // is simply not found.
+        lockstep_smoke::run_recorded(spec, |group: Option<Pgid>| {
+            let Some(pgid) = group else { return };
             if let Ok(mut f) = self.groups.lock() {
                 let _ = writeln!(f, "{}", pgid.as_raw());
                 let _ = f.sync_data();
@@ -622,8 +648,7 @@ fn find_up(start: &Path, root: &Path, name: &str) -> Option<PathBuf> {
     None
 }
 
-/// Copies a directory tree (symlinks as symlinks), leaving out build output and installed
-/// packages.
+/// Copies a directory tree (symlinks as symlinks), leaving out [`NOT_COPIED`].
 fn copy_tree(from: &Path, to: &Path) -> std::io::Result<()> {
     std::fs::create_dir_all(to)?;
     for entry in std::fs::read_dir(from)? {

@@ -31,6 +31,9 @@ pub const MAX_JOBS: u32 = 1024;
 pub struct CascadeConfig {
     /// The optional `[cascade]` table.
     pub options: CascadeOptions,
+    /// `release_dependents = "needed" | "always"` (default `needed`): which dependents of a
+    /// released package are released too.
+    pub release_dependents: Option<String>,
     /// The `[[repo]]` entries, in document order; names are unique.
     pub repos: Vec<RepoEntry>,
 }
@@ -66,6 +69,20 @@ pub struct RepoEntry {
     /// The remote to push to with `--push`.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub remote: Option<String>,
+    /// The repository's release tag format, such as `{name}-v{version}` (a format without
+    /// `{name}` is one shared tag); detected from existing tags when absent.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub tag: Option<String>,
+    /// How a release is published: a command run after tagging, or `ci` (the tag push
+    /// triggers CI); none means git pins only.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub publish: Option<String>,
+    /// How an emitted CI job installs lockstep.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub install: Option<String>,
+    /// Release this repository's `publish = false` packages like any other (an application,
+    /// or crates pinned by git tag from outside the cascade).
+    pub release_unpublished: bool,
     /// Line of the entry's `[[repo]]` header, from 1, for messages about it.
     #[serde(skip)]
     pub line: usize,
@@ -81,7 +98,7 @@ pub enum RepoSource {
     Url(String),
 }
 
-pub(crate) const TOP: &[&str] = &["cascade", "repo"];
+pub(crate) const TOP: &[&str] = &["cascade", "release_dependents", "repo"];
 pub(crate) const OPTIONS: &[&str] = &["jobs", "exact_pins"];
 pub(crate) const REPO: &[&str] = &[
     "name",
@@ -92,6 +109,10 @@ pub(crate) const REPO: &[&str] = &[
     "depends_on",
     "reexports",
     "remote",
+    "tag",
+    "publish",
+    "install",
+    "release_unpublished",
 ];
 pub(crate) const REPO_REQUIRED: &[&str] = &["name"];
 
@@ -152,9 +173,28 @@ fn read_config(r: &mut Reader, root: &Node) -> Option<CascadeConfig> {
         Some(n) => r.key("cascade", |r| read_options(r, n)).unwrap_or_default(),
         None => CascadeOptions::default(),
     };
+    let release_dependents = f.get("release_dependents").and_then(|n| {
+        r.key("release_dependents", |r| {
+            let value = text(r, n, "\"needed\" or \"always\"")?;
+            if matches!(value.as_str(), "needed" | "always") {
+                Some(value)
+            } else {
+                r.report(
+                    n.pos,
+                    ProblemKind::Value,
+                    format!("`{value}` is not accepted; expected \"needed\" or \"always\""),
+                );
+                None
+            }
+        })
+    });
     let list = r.required(&f, "repo", "one [[repo]] table per repository")?;
     let repos = r.key("repo", |r| read_repos(r, list))?;
-    Some(CascadeConfig { options, repos })
+    Some(CascadeConfig {
+        options,
+        release_dependents,
+        repos,
+    })
 }
 
 fn read_options(r: &mut Reader, node: &Node) -> Option<CascadeOptions> {
@@ -285,6 +325,32 @@ fn read_repo(r: &mut Reader, node: &Node) -> Option<RepoEntry> {
     let reexports = r.key("reexports", |r| {
         names_list(r, f.get("reexports"), "package names", "a package name")
     });
+    let tag = f.get("tag").and_then(|n| {
+        r.key("tag", |r| {
+            let value = text(r, n, "a tag format such as {name}-v{version}")?;
+            match lockstep_vocab::TagFormat::parse_template(&value) {
+                Ok(_) => Some(value),
+                Err(e) => {
+                    r.report(n.pos, ProblemKind::Value, e.to_string());
+                    None
+                }
+            }
+        })
+    });
+    let publish = f.get("publish").and_then(|n| {
+        r.key("publish", |r| {
+            text(r, n, "a command run after tagging, or \"ci\"")
+        })
+    });
+    let install = f.get("install").and_then(|n| {
+        r.key("install", |r| {
+            text(r, n, "a command that installs lockstep")
+        })
+    });
+    let release_unpublished = f
+        .get("release_unpublished")
+        .and_then(|n| r.key("release_unpublished", |r| boolean(r, n, "true or false")))
+        .unwrap_or(false);
     Some(RepoEntry {
         name: name?,
         source: source?,
@@ -293,6 +359,10 @@ fn read_repo(r: &mut Reader, node: &Node) -> Option<RepoEntry> {
         depends_on,
         reexports,
         remote,
+        tag,
+        publish,
+        install,
+        release_unpublished,
         line: node.pos.line,
     })
 }
@@ -633,6 +703,20 @@ fn schema() -> Json {
                 "a package name",
             ),
             "remote" => text_schema("the remote that --push pushes to"),
+            "tag" => json!({
+                "description": "the release tag format: {version} once, {name} at most once (without it, one shared tag for the repository); detected from existing tags when absent",
+                "type": "string",
+                "pattern": r"\{version\}",
+            }),
+            "publish" => text_schema(
+                "how a release is published: a command run in the repository after tagging, or \"ci\" when the tag push triggers CI",
+            ),
+            "install" => text_schema("the command an emitted CI job runs to install lockstep"),
+            "release_unpublished" => json!({
+                "description": "release this repository's publish = false packages like any other",
+                "type": "boolean",
+                "default": false,
+            }),
             _ => json!({ "description": "undocumented" }),
         },
     );
@@ -666,6 +750,12 @@ fn schema() -> Json {
         &["repo"],
         |name| match name {
             "cascade" => Json::Object(options.clone()),
+            "release_dependents" => json!({
+                "description": "which dependents of a released package are released: those whose pin had to change (needed), or every transitive dependent (always)",
+                "type": "string",
+                "enum": ["needed", "always"],
+                "default": "needed",
+            }),
             "repo" => json!({
                 "description": "one [[repo]] table per repository",
                 "type": "array",

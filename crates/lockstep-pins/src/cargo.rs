@@ -127,9 +127,17 @@ pub(crate) enum VersionSite {
 pub(crate) fn package(text: &str) -> Result<Package, Error> {
     let doc = toml_text::parse(FILE, text)?;
     let root = doc.as_table();
-    let mut package = Package::default();
+    let mut package = Package {
+        publish: true,
+        ..Package::default()
+    };
     if let Some(item) = root.get("package") {
         let table = table_like(item, "[package]")?;
+        package.publish = match table.get("publish") {
+            Some(item) if item.as_bool() == Some(false) => false,
+            Some(item) => item.as_array().is_none_or(|a| !a.is_empty()),
+            None => true,
+        };
         if let Some(name) = table.get("name") {
             let name = toml_text::string(FILE, || "[package].name".into(), name, "a string")?;
             package.name = Some(name.value);

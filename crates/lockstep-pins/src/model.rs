@@ -246,6 +246,9 @@ pub struct Package {
     /// The workspace this file is the root of, when it is one: Cargo's
     /// `[workspace]` or npm's `workspaces`.
     pub workspace: Option<Workspace>,
+    /// `false` when the manifest says the package is never published to a registry (Cargo
+    /// `publish = false` or `publish = []`); `true` otherwise.
+    pub publish: bool,
 }
 
 /// A workspace root's members: Cargo's `[workspace]` table or npm's `workspaces`.

@@ -413,6 +413,7 @@ pub(crate) fn package(text: &str) -> Result<Package, Error> {
         name,
         version,
         workspace,
+        publish: true,
     })
 }
 

@@ -305,6 +305,7 @@ pub(crate) fn package(text: &str) -> Result<Package, Error> {
         name,
         version,
         workspace: None,
+        publish: true,
     })
 }
 

@@ -110,36 +110,43 @@ GIT_AUTHOR_DATE="2026-01-02T12:00:00Z" GIT_COMMITTER_DATE="2026-01-02T12:00:00Z"
 
 cat > "$dest/cascade.toml" <<TOML
 # The demo cascade: every repository, upstream first. Packages and edges are discovered
-# from each repository's own manifests.
+# from each repository's own manifests. The crates are `publish = false` (they are pinned by
+# git tag, never published): `release_unpublished` releases them all the same.
 [[repo]]
 name = "manifest"
 path = "manifest"
 smoke = "sh smoke.sh"
+release_unpublished = true
 
 [[repo]]
 name = "urn-authority"
 path = "urn-authority"
 smoke = "sh smoke.sh"
+release_unpublished = true
 
 [[repo]]
 name = "runtime"
 path = "runtime"
 smoke = "sh smoke.sh"
+release_unpublished = true
 
 [[repo]]
 name = "ecosystem"
 path = "ecosystem"
 smoke = "sh smoke.sh"
+release_unpublished = true
 
 [[repo]]
 name = "documentation"
 path = "documentation"
 smoke = "sh smoke.sh"
+release_unpublished = true
 
 [[repo]]
 name = "release-healer"
 path = "release-healer"
 smoke = "sh smoke.sh"
+release_unpublished = true
 
 [[repo]]
 name = "console"

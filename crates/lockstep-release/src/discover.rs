@@ -276,7 +276,9 @@ pub fn discover(config: &LoadedConfig) -> Result<Discovered, Error> {
                 continue;
             };
             let upstream = &found[j].package;
-            if upstream.repo == p.repo {
+            // A package's dependency on itself (a dev-dependency on its own crate, as some
+            // workspaces write for doctests) is no edge.
+            if upstream.name == p.name {
                 continue;
             }
             let kind = match dep.kind {
@@ -322,6 +324,7 @@ pub fn discover(config: &LoadedConfig) -> Result<Discovered, Error> {
 
     let mut packages: Vec<Package> = found.into_iter().map(|f| f.package).collect();
     packages.sort_by(|a, b| a.name.cmp(&b.name));
+    apply_tag_conventions(&repos, &mut packages)?;
     Ok(Discovered {
         config: config.clone(),
         repos,
@@ -330,6 +333,52 @@ pub fn discover(config: &LoadedConfig) -> Result<Discovered, Error> {
         explicit,
         notes,
     })
+}
+
+/// Gives each package its repository's release tag format: `tag = "…"` from `cascade.toml`,
+/// else the convention its existing tags follow (see [`crate::tags`]).
+fn apply_tag_conventions(repos: &[DiscoveredRepo], packages: &mut [Package]) -> Result<(), Error> {
+    for repo in repos {
+        let names: Vec<String> = packages
+            .iter()
+            .filter(|p| p.repo == repo.entry.name)
+            .map(|p| p.name.clone())
+            .collect();
+        let top = packages
+            .iter()
+            .find(|p| p.repo == repo.entry.name && !p.manifest.contains('/'))
+            .map(|p| p.name.clone());
+        let configured = repo
+            .entry
+            .tag
+            .as_deref()
+            .and_then(|t| lockstep_vocab::TagFormat::parse_template(t).ok());
+        let detected = if configured.is_some() {
+            crate::tags::Detected::Default
+        } else {
+            let tags: Vec<String> = lockstep_snapshot::list_tags(&repo.dir)
+                .map_err(|source| Error::Git {
+                    repo: repo.entry.name.clone(),
+                    source,
+                })?
+                .into_iter()
+                .map(|t| t.name)
+                .collect();
+            crate::tags::detect(&tags, &names, top.as_deref()).map_err(|candidates| {
+                Error::AmbiguousTags {
+                    repo: repo.entry.name.clone(),
+                    candidates,
+                }
+            })?
+        };
+        let formats = crate::tags::formats(configured.as_ref(), &detected, &names, top.as_deref());
+        for p in packages.iter_mut().filter(|p| p.repo == repo.entry.name) {
+            if let Some(f) = formats.get(&p.name) {
+                p.tag = Some(f.clone());
+            }
+        }
+    }
+    Ok(())
 }
 
 /// The planner's view of a pin; `Err` says why a dependency cannot be one.
@@ -502,8 +551,12 @@ impl RepoReader<'_> {
             }
             resolved.push((d.clone(), file.clone()));
         }
+        let mut package = Package::new(name, &self.entry.name, eco, version, rel);
+        if !pkg.publish && !self.entry.release_unpublished {
+            package = package.unpublished();
+        }
         Ok(Found {
-            package: Package::new(name, &self.entry.name, eco, version, rel),
+            package,
             deps: resolved,
         })
     }

@@ -100,6 +100,16 @@ pub enum Error {
         /// What is wrong and what would be accepted.
         reason: String,
     },
+    /// The repository's tags follow several conventions equally often.
+    #[error(
+        "repository {repo}: its release tags follow several conventions equally often ({}); say which in cascade.toml with tag = \"{}\" (placeholders {{name}} and {{version}})", candidates.join(", "), candidates.first().map(String::as_str).unwrap_or("{name}-v{version}")
+    )]
+    AmbiguousTags {
+        /// The repository's name.
+        repo: String,
+        /// The conventions that match.
+        candidates: Vec<String>,
+    },
     /// Two repositories (or two manifests of one) declare the same package.
     #[error(
         "package {package} is declared twice: in {first} and in {second}; package names must be unique across the cascade"
@@ -150,6 +160,7 @@ impl Error {
             Error::RepoMissing { .. } => "repo_missing",
             Error::NotCloned { .. } => "not_cloned",
             Error::NoManifest { .. } => "no_manifest",
+            Error::AmbiguousTags { .. } => "ambiguous_tags",
             Error::Manifest { .. } | Error::BadGlob { .. } | Error::BadVersion { .. } => {
                 "invalid_manifest"
             }

@@ -22,8 +22,8 @@
 //!
 //! # Limitations
 //!
-//! - Dependencies between packages of one repository are not edges: a repository is released
-//!   as one commit.
+//! - A repository whose packages sit on a cycle through another repository (A's package
+//!   needs B's, which needs another of A's) is released one commit per wave, not one in all.
 //! - A repository given only by `url` must already be checked out under
 //!   `.lockstep/checkouts/NAME` beside `cascade.toml`; discovery does not clone.
 //! - Pins that follow a branch or a direct archive URL are not edges; they are listed in
@@ -57,6 +57,7 @@ mod packages;
 pub mod request;
 mod status;
 pub mod tagcheck;
+pub mod tags;
 
 /// The failpoints of the cascade executor (`LOCKSTEP_FAILPOINT=<name>` makes the process SIGKILL
 /// itself there), in the order a repository reaches them.
@@ -69,7 +70,7 @@ pub const FAILPOINTS: &[&str] = &[
     "cascade_before_finish",
 ];
 
-pub use lockstep_cascade::{Bump, Plan};
+pub use lockstep_cascade::{Bump, Plan, ReleaseDependents};
 
 pub use config::{CHECKOUTS_DIR, LoadedConfig, load};
 pub use discover::{Discovered, DiscoveredRepo, Note, RepoEdge, discover};

@@ -9,7 +9,7 @@
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
-use lockstep_cascade::{Bump, Plan, Request};
+use lockstep_cascade::{Bump, Plan, ReleaseDependents, Request};
 
 use crate::Discovered;
 
@@ -23,6 +23,9 @@ pub struct PlanOptions {
     pub bump: Option<Bump>,
     /// Pin exact versions (`--exact-pins`); the config's `exact_pins` also turns it on.
     pub exact_pins: bool,
+    /// Which dependents are released (`--release-dependents`); `None` takes the config's
+    /// `release_dependents`, else only those whose pin had to change.
+    pub release_dependents: Option<ReleaseDependents>,
 }
 
 impl PlanOptions {
@@ -41,6 +44,12 @@ impl PlanOptions {
     /// Pin exact versions.
     pub fn exact_pins(mut self, exact: bool) -> Self {
         self.exact_pins = exact;
+        self
+    }
+
+    /// Release dependents by this rule, over the config's.
+    pub fn release_dependents(mut self, rule: Option<ReleaseDependents>) -> Self {
+        self.release_dependents = rule;
         self
     }
 }
@@ -109,7 +118,14 @@ pub fn plan(discovered: &Discovered, options: &PlanOptions) -> Result<Plan, Plan
         options.from.clone()
     };
     let exact = options.exact_pins || discovered.config.config.options.exact_pins;
-    let mut request = Request::new(start).with_exact_pins(exact);
+    let configured = match discovered.config.config.release_dependents.as_deref() {
+        Some("always") => ReleaseDependents::Always,
+        _ => ReleaseDependents::Needed,
+    };
+    let rule = options.release_dependents.unwrap_or(configured);
+    let mut request = Request::new(start)
+        .with_exact_pins(exact)
+        .with_release_dependents(rule);
     match options.bump {
         Some(b) => request = request.with_bump(b),
         None => {

@@ -95,7 +95,7 @@ pub fn status(discovered: &Discovered) -> Result<StatusReport, Error> {
     for p in &discovered.packages {
         let latest = tags.get(p.repo.as_str()).and_then(|list| {
             list.iter()
-                .filter_map(|t| tag_version(&t.name, &p.name, single(&p.repo)).map(|v| (v, t)))
+                .filter_map(|t| package_tag_version(&t.name, p, single(&p.repo)).map(|v| (v, t)))
                 .max_by(|a, b| a.0.cmp(&b.0))
         });
         packages.push(PackageStatus {
@@ -123,13 +123,12 @@ pub fn status(discovered: &Discovered) -> Result<StatusReport, Error> {
                 "requirement",
             ),
             PinSpec::GitTag(t) => (
-                tag_version(t, &up.name, true).is_some_and(|v| v < *current),
+                package_tag_version(t, up, true).is_some_and(|v| v < *current),
                 "git_tag",
             ),
             PinSpec::GitRev(rev) => {
                 // Behind when the tag of the current version is at another commit.
-                let expected =
-                    release_tag_commit(&tags, &up.repo, &up.name, current, single(&up.repo));
+                let expected = release_tag_commit(&tags, up, current, single(&up.repo));
                 (
                     expected.is_some_and(|commit| !commit.starts_with(rev.as_str())),
                     "git_rev",
@@ -161,6 +160,22 @@ pub fn status(discovered: &Discovered) -> Result<StatusReport, Error> {
 
 /// The version a release tag of `package` names: `PACKAGE-vX.Y.Z`, or `vX.Y.Z` when `bare`
 /// tags count (a repository holding one package). Strict SemVer only.
+/// The version a release tag of `package` names, in the package's own tag format when it has
+/// one (else [`tag_version`]'s default).
+fn package_tag_version(
+    tag: &str,
+    package: &lockstep_cascade::Package,
+    bare: bool,
+) -> Option<Version> {
+    match &package.tag {
+        Some(format) => format
+            .parse(tag)
+            .filter(|(name, _)| name.as_deref().is_none_or(|n| n == package.name))
+            .map(|(_, v)| v),
+        None => tag_version(tag, &package.name, bare),
+    }
+}
+
 fn tag_version(tag: &str, package: &str, bare: bool) -> Option<Version> {
     let rest = tag
         .strip_prefix(package)
@@ -172,14 +187,13 @@ fn tag_version(tag: &str, package: &str, bare: bool) -> Option<Version> {
 /// The commit of the release tag of `package` at `version`, when that tag exists.
 fn release_tag_commit<'t>(
     tags: &'t BTreeMap<&str, Vec<Tag>>,
-    repo: &str,
-    package: &str,
+    package: &lockstep_cascade::Package,
     version: &Version,
     bare: bool,
 ) -> Option<&'t str> {
-    tags.get(repo)?
+    tags.get(package.repo.as_str())?
         .iter()
-        .find(|t| tag_version(&t.name, package, bare).as_ref() == Some(version))
+        .find(|t| package_tag_version(&t.name, package, bare).as_ref() == Some(version))
         .map(|t| t.commit.as_str())
 }
 

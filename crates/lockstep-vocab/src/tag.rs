@@ -9,7 +9,8 @@ use semver::Version;
 ///
 /// A template without `{name}` is a repository-wide tag (one version for every package of
 /// the repository, or a repository with one package).
-#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+#[derive(Debug, Clone, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
+#[serde(try_from = "String", into = "String")]
 pub struct TagFormat {
     template: String,
 }
@@ -98,14 +99,13 @@ impl TagFormat {
         let (name, version_text) = match before_version.split_once("{name}") {
             Some((prefix, between)) => {
                 let rest = rest.strip_prefix(prefix)?;
-                // The name may contain the separator (`gix-hash-v1.0.0`): split at the last
-                // occurrence that leaves a version.
-                let at = rest.rfind(between)?;
-                let (name, version) = (&rest[..at], &rest[at + between.len()..]);
-                if name.is_empty() {
-                    return None;
-                }
-                (Some(name.to_owned()), version)
+                // The name may contain the separator (`gix-hash-v1.0.0`) and the version may
+                // too (`1.0.0-rc.1`): take the first split whose right side is a version.
+                let found = rest.match_indices(between).find_map(|(at, _)| {
+                    let (name, version) = (&rest[..at], &rest[at + between.len()..]);
+                    (!name.is_empty() && Version::parse(version).is_ok()).then_some((name, version))
+                })?;
+                (Some(found.0.to_owned()), found.1)
             }
             None => (None, rest.strip_prefix(before_version)?),
         };
@@ -114,6 +114,20 @@ impl TagFormat {
         }
         let version = Version::parse(version_text).ok()?;
         Some((name, version))
+    }
+}
+
+impl TryFrom<String> for TagFormat {
+    type Error = TagFormatError;
+
+    fn try_from(template: String) -> Result<Self, Self::Error> {
+        TagFormat::parse_template(&template)
+    }
+}
+
+impl From<TagFormat> for String {
+    fn from(f: TagFormat) -> String {
+        f.template
     }
 }
 

@@ -129,6 +129,16 @@ fn watch_check_reports_new_versions_with_exit_100_and_fails_loudly() {
     );
     server.route("/gone", Route::error(500));
     let env = Env::new().var("LOCKSTEP_NPM_REGISTRY", server.base_url());
+    let hook = Receiver::start("watch-secret");
+    std::fs::create_dir_all(env.home()).unwrap();
+    std::fs::write(
+        env.home().join("notify.toml"),
+        format!(
+            "[[webhook]]\nurl = \"{}\"\nsecret = \"watch-secret\"\nevents = [\"new_version\"]\n",
+            hook.url()
+        ),
+    )
+    .unwrap();
     assert_eq!(env.run(&["watch", "add", "npm:tool", "--json"]).0, 0);
     let (code, v, _) = env.run(&["watch", "check", "--exit-code", "--json"]);
     assert_eq!(code, 100);

@@ -5,5 +5,6 @@
 mod graph;
 mod planning;
 mod props;
+mod release_rules;
 mod snapshots;
 mod support;

@@ -3,7 +3,7 @@
 
 use lockstep_cascade::{Bump, DepKind, Ecosystem, Error, Plan, Request, plan};
 
-use crate::support::{G, waves};
+use crate::support::{G, always, waves};
 
 fn compact(plan: &Plan) -> String {
     let mut lines = Vec::new();
@@ -452,7 +452,11 @@ fn digest_covers_every_value() {
             .with_lockfile_command("cargo update");
     }
     let graph = lockstep_cascade::Graph::new(g.packages.clone(), g.edges.clone(), repos).unwrap();
-    let plan = plan(&graph, &Request::new(["core"]).with_bump(Bump::Minor)).unwrap();
+    let plan = plan(
+        &graph,
+        &always(&Request::new(["core"]).with_bump(Bump::Minor)),
+    )
+    .unwrap();
     assert!(!plan.notes.is_empty() && plan.steps().all(|s| s.smoke.is_some()));
     let json: serde_json::Value = serde_json::from_str(&plan.to_json()).unwrap();
     let mut paths = Vec::new();
@@ -473,6 +477,7 @@ fn digest_covers_every_value() {
             "requirement".into(),
             "tag".into(),
             serde_json::Value::Null,
+            serde_json::Value::Bool(!old.as_bool().unwrap_or(true)),
         ];
         let changed = candidates.into_iter().filter(|c| *c != old).find_map(|c| {
             let mut edited = json.clone();

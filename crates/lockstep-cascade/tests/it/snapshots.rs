@@ -48,7 +48,11 @@ fn brief() -> Graph {
 }
 
 fn brief_plan() -> Plan {
-    lockstep_cascade::plan(&brief(), &Request::new(["manifest"]).with_bump(Bump::Major)).unwrap()
+    lockstep_cascade::plan(
+        &brief(),
+        &crate::support::always(&Request::new(["manifest"]).with_bump(Bump::Major)),
+    )
+    .unwrap()
 }
 
 #[test]

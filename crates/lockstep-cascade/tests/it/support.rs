@@ -68,6 +68,13 @@ impl G {
         self.edge(dependent, dependency, DepKind::Dev, p)
     }
 
+    /// Marks `name` as never published (Cargo `publish = false`).
+    pub fn unpublished(mut self, name: &str) -> Self {
+        let p = self.packages.iter_mut().find(|p| p.name == name).unwrap();
+        *p = p.clone().unpublished();
+        self
+    }
+
     pub fn reexport(mut self, name: &str, upstream: &str) -> Self {
         let p = self.packages.iter_mut().find(|p| p.name == name).unwrap();
         *p = p.clone().reexporting(upstream);
@@ -92,9 +99,22 @@ impl G {
         self.try_graph().unwrap()
     }
 
+    /// Plans with every transitive dependent released (`--release-dependents always`), the
+    /// rule these tests were written for; `plan_needed` plans with the default rule.
     pub fn plan(&self, request: &Request) -> Plan {
+        plan(&self.graph(), &always(request)).unwrap()
+    }
+
+    pub fn plan_needed(&self, request: &Request) -> Plan {
         plan(&self.graph(), request).unwrap()
     }
+}
+
+/// `request` with every transitive dependent released.
+pub fn always(request: &Request) -> Request {
+    request
+        .clone()
+        .with_release_dependents(lockstep_cascade::ReleaseDependents::Always)
 }
 
 /// The plan's waves as package names.

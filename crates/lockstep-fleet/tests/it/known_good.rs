@@ -226,3 +226,50 @@ fn resolve_prefers_a_valid_pin_reports_an_expired_one_and_skips_quarantined_vers
         1
     );
 }
+
+#[test]
+fn concurrent_changes_each_leave_exactly_one_audit_record_and_the_chain_verifies() {
+    let t = TestHome::new();
+    t.open();
+    std::thread::scope(|s| {
+        for worker in 0..4 {
+            let t = &t;
+            s.spawn(move || {
+                let mut f = t.open();
+                for i in 0..5 {
+                    let pin = PinOptions::new(
+                        format!("org-{worker}-{i}"),
+                        "cli@1.0.0".parse().expect("spec"),
+                        "load",
+                        "ana",
+                    );
+                    pins::set_pin(&mut f, &Notifier::default(), &pin).expect("pin");
+                    // Another process opening the home drains the outbox while others commit.
+                    drop(t.open());
+                }
+            });
+        }
+    });
+    let log = lockstep_audit::AuditLog::open(t.home.audit_path()).expect("log");
+    let records = log.records().expect("records");
+    assert_eq!(records.len(), 20);
+    let mut orgs: Vec<String> = records
+        .iter()
+        .map(|r| r.details["org"].as_str().expect("org").to_owned())
+        .collect();
+    orgs.sort();
+    orgs.dedup();
+    assert_eq!(orgs.len(), 20, "no record twice");
+    assert!(log.verify().expect("verify").is_ok());
+    assert_eq!(
+        pins::list_pins(
+            &mut t.open(),
+            &Notifier::default(),
+            None,
+            std::time::SystemTime::now()
+        )
+        .expect("list")
+        .len(),
+        20
+    );
+}

@@ -274,3 +274,47 @@ fn plain_http_to_another_host_is_refused_before_connecting() {
     let err = outcome.sources[0].error.clone().unwrap_or_default();
     assert!(err.contains("refusing plain http"), "{err}");
 }
+
+#[test]
+fn a_github_repository_without_releases_is_read_from_its_tags() {
+    let t = TestHome::new();
+    let server = Server::start();
+    server.github("acme/runner", 10, Vec::new());
+    server.route(
+        "/repos/acme/runner/tags",
+        Route::json(&json!([{"name": "v1.2.0"}, {"name": "v1.3.0-rc.1"}, {"name": "nightly"}]))
+            .header(
+                "Link",
+                &format!(
+                    "<{}/repos/acme/runner/tags2>; rel=\"next\"",
+                    server.base_url()
+                ),
+            ),
+    );
+    server.route(
+        "/repos/acme/runner/tags2",
+        Route::json(&json!([{"name": "v1.1.0"}])),
+    );
+    watch::add(
+        &t.open(),
+        "github:acme/runner",
+        std::time::SystemTime::now(),
+    )
+    .expect("add");
+    let outcome = check(&t, &server);
+    let got: Vec<(String, bool)> = outcome
+        .new
+        .iter()
+        .map(|n| (n.version.clone(), n.prerelease))
+        .collect();
+    assert_eq!(
+        got,
+        [
+            ("1.1.0".to_owned(), false),
+            ("1.2.0".to_owned(), false),
+            ("1.3.0-rc.1".to_owned(), true),
+            ("nightly".to_owned(), false)
+        ]
+    );
+    assert_eq!(outcome.sources[0].latest.as_deref(), Some("1.2.0"));
+}

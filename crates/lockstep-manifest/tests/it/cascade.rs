@@ -160,7 +160,7 @@ fn repository_fields() {
         (
             "remote = \"origin\"",
             "remotes = \"origin\"",
-            "10:1 repo[0].remotes [Unknown] unknown field `remotes`; did you mean `remote`? accepted fields: name, path, url, smoke, branch, depends_on, reexports, remote",
+            "10:1 repo[0].remotes [Unknown] unknown field `remotes`; did you mean `remote`? accepted fields: name, path, url, smoke, branch, depends_on, reexports, remote, tag, publish, install, release_unpublished",
         ),
         (
             "remote = \"origin\"",
@@ -244,12 +244,12 @@ fn cascade_options_and_the_document() {
         (
             "[cascade]\n",
             "[cascades]\n",
-            "1:2 cascades [Unknown] unknown field `cascades`; did you mean `cascade`? accepted fields: cascade, repo",
+            "1:2 cascades [Unknown] unknown field `cascades`; did you mean `cascade`? accepted fields: cascade, release_dependents, repo",
         ),
         (
             "[cascade]\njobs = 4\n",
             "cascade = 4\njobs = 4\n",
-            "1:11 cascade [Type] expected a mapping, found an integer\n2:1 jobs [Unknown] unknown field `jobs`; accepted fields: cascade, repo\n3:1 exact_pins [Unknown] unknown field `exact_pins`; accepted fields: cascade, repo",
+            "1:11 cascade [Type] expected a mapping, found an integer\n2:1 jobs [Unknown] unknown field `jobs`; accepted fields: cascade, release_dependents, repo\n3:1 exact_pins [Unknown] unknown field `exact_pins`; accepted fields: cascade, release_dependents, repo",
         ),
         (
             "[[repo]]\nname = \"docs\"",

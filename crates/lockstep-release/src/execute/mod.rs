@@ -255,18 +255,91 @@ fn ms(d: Duration) -> u64 {
     u64::try_from(d.as_millis()).unwrap_or(u64::MAX)
 }
 
-/// Groups each wave's steps by repository, in name order.
+/// The repositories to release, grouped in repository waves: each repository once, with all
+/// its steps (one release commit), in the earliest wave after every repository holding one of
+/// its in-plan upstreams. When the repositories' graph has a cycle (A needs B needs A, through
+/// different packages), each plan wave is its own group instead, so such a repository gets one
+/// commit per wave; [`repository_cycle`] names it.
 fn groups(plan: &Plan) -> Vec<Vec<(String, Vec<&Step>)>> {
-    plan.waves
-        .iter()
-        .map(|wave| {
-            let mut by_repo: BTreeMap<String, Vec<&Step>> = BTreeMap::new();
-            for s in wave {
-                by_repo.entry(s.repo.clone()).or_default().push(s);
+    let Some(repo_wave) = repository_waves(plan) else {
+        return plan
+            .waves
+            .iter()
+            .map(|wave| {
+                let mut by_repo: BTreeMap<String, Vec<&Step>> = BTreeMap::new();
+                for s in wave {
+                    by_repo.entry(s.repo.clone()).or_default().push(s);
+                }
+                by_repo.into_iter().collect()
+            })
+            .collect();
+    };
+    let count = repo_wave.values().map(|w| w + 1).max().unwrap_or(0);
+    let mut out: Vec<BTreeMap<String, Vec<&Step>>> = vec![BTreeMap::new(); count];
+    for s in plan.steps() {
+        out[repo_wave[&s.repo]]
+            .entry(s.repo.clone())
+            .or_default()
+            .push(s);
+    }
+    out.into_iter().map(|m| m.into_iter().collect()).collect()
+}
+
+/// Each repository's wave in the repositories' graph (longest path from a repository with no
+/// in-plan upstream elsewhere), or `None` when that graph has a cycle.
+fn repository_waves(plan: &Plan) -> Option<BTreeMap<String, usize>> {
+    let repo_of: BTreeMap<&str, &str> = plan
+        .steps()
+        .map(|s| (s.package.as_str(), s.repo.as_str()))
+        .collect();
+    let mut needs: BTreeMap<&str, std::collections::BTreeSet<&str>> = BTreeMap::new();
+    for s in plan.steps() {
+        let entry = needs.entry(s.repo.as_str()).or_default();
+        for u in &s.upstreams {
+            if let Some(&r) = repo_of.get(u.package.as_str())
+                && r != s.repo
+            {
+                entry.insert(r);
             }
-            by_repo.into_iter().collect()
-        })
-        .collect()
+        }
+    }
+    let mut wave: BTreeMap<String, usize> = BTreeMap::new();
+    let mut left: Vec<&str> = needs.keys().copied().collect();
+    while !left.is_empty() {
+        let ready: Vec<&str> = left
+            .iter()
+            .copied()
+            .filter(|r| needs[r].iter().all(|u| wave.contains_key(*u)))
+            .collect();
+        if ready.is_empty() {
+            return None;
+        }
+        for r in &ready {
+            let w = needs[r].iter().map(|u| wave[*u] + 1).max().unwrap_or(0);
+            wave.insert((*r).to_owned(), w);
+        }
+        left.retain(|r| !ready.contains(r));
+    }
+    Some(wave)
+}
+
+/// A repository on a cycle of the repositories' graph, when there is one: such a repository
+/// is released one commit per wave.
+pub fn repository_cycle(plan: &Plan) -> Option<String> {
+    if repository_waves(plan).is_some() {
+        return None;
+    }
+    let mut by_repo: BTreeMap<&str, usize> = BTreeMap::new();
+    for w in &plan.waves {
+        let repos: std::collections::BTreeSet<&str> = w.iter().map(|s| s.repo.as_str()).collect();
+        for r in repos {
+            *by_repo.entry(r).or_default() += 1;
+        }
+    }
+    by_repo
+        .into_iter()
+        .find(|(_, n)| *n > 1)
+        .map(|(r, _)| r.to_owned())
 }
 
 /// The lockfile of a repository, its tool, and whether the tool is installed.

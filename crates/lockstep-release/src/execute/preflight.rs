@@ -48,19 +48,30 @@ pub fn preflight(
             ));
         }
         for step in &steps {
-            if semver::Version::parse(step.tag.rsplit_once('v').map_or("", |(_, v)| v))
-                .ok()
-                .as_ref()
-                != Some(&step.to)
+            if step.release
+                && semver::Version::parse(step.tag.rsplit_once('v').map_or("", |(_, v)| v))
+                    .ok()
+                    .as_ref()
+                    != Some(&step.to)
             {
                 problems.push(format!(
                     "{repo_name}: tag {} does not end in the package version {}",
                     step.tag, step.to
                 ));
             }
-            match lockstep_snapshot::tag_exists(&repo.dir, &step.tag) {
-                Ok(true) => problems.push(format!("{repo_name}: tag {} already exists", step.tag)),
-                Ok(false) => {}
+            let tag = if step.release {
+                Some(step.tag.as_str())
+            } else {
+                None
+            };
+            match tag
+                .map(|t| lockstep_snapshot::tag_exists(&repo.dir, t))
+                .unwrap_or(Ok(false))
+            {
+                Ok(true) => {
+                    problems.push(format!("{repo_name}: tag {} already exists", step.tag));
+                }
+                Ok(_) => {}
                 Err(e) => problems.push(format!("{repo_name}: {e}")),
             }
             let pkg_dir = repo.dir.join(&step.manifest);

@@ -25,7 +25,12 @@ pub(super) fn push_all(
             let branch = repo.branch.clone().unwrap_or_else(|| "HEAD".to_owned());
             let mut args = vec!["push".to_owned(), remote.clone(), branch];
             // `git push REMOTE BRANCH TAG…`, as the progress line shows it.
-            args.extend(steps.iter().map(|s| format!("refs/tags/{}", s.tag)));
+            args.extend(
+                steps
+                    .iter()
+                    .filter(|s| s.release)
+                    .map(|s| format!("refs/tags/{}", s.tag)),
+            );
             (ctx.progress)(&name, &format!("git {}", args.join(" ")));
             let result =
                 match lockstep_snapshot::push(&repo.dir, &remote, &args[2..], COMMAND_TIMEOUT) {
@@ -35,7 +40,7 @@ pub(super) fn push_all(
                 };
             match result {
                 Ok(()) => {
-                    for s in &steps {
+                    for s in steps.iter().filter(|s| s.release) {
                         pushed.push((repo.dir.clone(), remote.clone(), s.tag.clone()));
                     }
                     done.push(name.clone());

@@ -105,7 +105,11 @@ pub(super) fn release_repo(
                         .detail("commit", work.run.commit.clone().unwrap_or_default())
                         .detail(
                             "tags",
-                            steps.iter().map(|s| s.tag.clone()).collect::<Vec<_>>(),
+                            steps
+                                .iter()
+                                .filter(|s| s.release)
+                                .map(|s| s.tag.clone())
+                                .collect::<Vec<_>>(),
                         )
                 },
                 "cascade_repo_released",
@@ -148,6 +152,8 @@ pub(super) fn release_steps(
     let ctx = work.ctx;
     let name = work.name;
     let dir = work.dir.clone();
+    // Steps that are not released only have their pins rewritten: no version, changelog or tag.
+    let released: Vec<&Step> = steps.iter().copied().filter(|s| s.release).collect();
     let store = ctx.state_dir.join("snapshots").join(name);
 
     // Snapshot.
@@ -205,7 +211,7 @@ pub(super) fn release_steps(
 
     // Versions.
     work.timed("version", |w| {
-        for step in steps {
+        for step in &released {
             let path = dir.join(&step.manifest);
             let eco = step.ecosystem;
             let text = std::fs::read_to_string(&path)
@@ -267,7 +273,7 @@ pub(super) fn release_steps(
     let smoke = discovered.repo(name).and_then(|r| r.entry.smoke.clone());
     if let Some(cmd) = smoke {
         work.timed("smoke", |w| {
-            let first = steps.first();
+            let first = released.first().or(steps.first());
             let spec = CommandSpec::new("/bin/sh")
                 .arg("-c")
                 .arg(&cmd)
@@ -283,7 +289,7 @@ pub(super) fn release_steps(
     // Changelog.
     let mut paths: Vec<PathBuf> = Vec::new();
     work.timed("changelog", |w| {
-        for step in steps {
+        for step in &released {
             let rel = Path::new(&step.manifest)
                 .parent()
                 .map(|p| p.join("CHANGELOG.md"))
@@ -304,17 +310,23 @@ pub(super) fn release_steps(
 
     // Commit.
     work.timed("commit", |w| {
-        let message = if steps.len() == 1 {
-            steps[0].commit_message()
-        } else {
-            format!(
-                "chore(release): {}",
+        let message = match released.as_slice() {
+            [one] => one.commit_message(),
+            [] => format!(
+                "chore(deps): update pins of {}",
                 steps
                     .iter()
+                    .map(|s| s.package.as_str())
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            ),
+            many => format!(
+                "chore(release): {}",
+                many.iter()
                     .map(|s| format!("{} v{}", s.package, s.to))
                     .collect::<Vec<_>>()
                     .join(", ")
-            )
+            ),
         };
         let result = lockstep_snapshot::commit_as_configured(&dir, &message, &paths);
         let id = result.map_err(|e| w.fail("commit", e.to_string()))?;
@@ -328,7 +340,12 @@ pub(super) fn release_steps(
 
     // Tags.
     work.timed("tag", |w| {
-        for step in steps {
+        // A repository tagging one shared version (`v1.0.228`) gets that tag once.
+        let mut made = std::collections::BTreeSet::new();
+        for step in &released {
+            if !made.insert(step.tag.clone()) {
+                continue;
+            }
             ctx.update(name, |s| s.tags.push(step.tag.clone()))
                 .map_err(state_err("tag", name))?;
             let result =

@@ -278,6 +278,14 @@ fn edges_cross_repositories_whatever_the_pin_kind() {
                 PinSpec::GitRev(core_types_v1),
                 "Cargo.toml"
             ),
+            // Inside one repository too: core-rt needs its sibling core-types.
+            Edge::new(
+                "core-rt",
+                "core-types",
+                DepKind::Normal,
+                PinSpec::Requirement("1.1.0".into()),
+                "crates/core-rt/Cargo.toml"
+            ),
             Edge::new(
                 "py-client",
                 "core-rt",

@@ -1,0 +1,191 @@
+//! Each repository's release tag convention, read from the tags it already has (or taken from
+//! `tag = "…"` in `cascade.toml`), so the cascade tags the way the repository always has.
+//!
+//! Conventions recognised: `vX.Y.Z` and bare `X.Y.Z` (one tag for the repository: a single
+//! package, or every package sharing one version), `NAME-vX.Y.Z`, `NAME-X.Y.Z`, `NAME@X.Y.Z`
+//! and `NAME/vX.Y.Z` (one tag per package, NAME a package of the repository), and the mix of a
+//! repository-wide format for the top-level package beside a per-package one for the others.
+//! A repository without release tags keeps lockstep's default (`vX.Y.Z` for one package,
+//! `NAME-vX.Y.Z` for several). Two conventions that match equally many tags are ambiguous:
+//! an error names them and asks for `tag = "…"`.
+
+use std::collections::BTreeMap;
+
+use lockstep_vocab::TagFormat;
+
+/// The conventions tried, in the order ties are reported.
+pub const CONVENTIONS: [&str; 6] = [
+    "v{version}",
+    "{version}",
+    "{name}-v{version}",
+    "{name}-{version}",
+    "{name}@{version}",
+    "{name}/v{version}",
+];
+
+/// What detection found for one repository.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Detected {
+    /// No release tag follows any convention: keep the default.
+    Default,
+    /// One format for every package of the repository.
+    One(TagFormat),
+    /// The top-level package tagged repository-wide, the others per package.
+    Mixed {
+        /// The top-level package's format (no `{name}`).
+        top: TagFormat,
+        /// Every other package's format.
+        others: TagFormat,
+    },
+}
+
+/// Detects the convention of a repository whose packages are `packages` (the top-level one,
+/// whose manifest sits at the repository's root, named by `top`) from its `tags`.
+///
+/// `Err` lists the conventions that match equally many tags.
+pub fn detect(
+    tags: &[String],
+    packages: &[String],
+    top: Option<&str>,
+) -> Result<Detected, Vec<String>> {
+    let mut counts: Vec<(usize, TagFormat)> = Vec::new();
+    for template in CONVENTIONS {
+        let Ok(format) = TagFormat::parse_template(template) else {
+            continue;
+        };
+        let n = tags
+            .iter()
+            .filter(|t| match format.parse(t) {
+                Some((Some(name), _)) => packages.contains(&name),
+                Some((None, _)) => true,
+                None => false,
+            })
+            .count();
+        if n > 0 {
+            counts.push((n, format));
+        }
+    }
+    let best = |per_package: bool| -> Result<Option<TagFormat>, Vec<String>> {
+        let of_kind: Vec<&(usize, TagFormat)> = counts
+            .iter()
+            .filter(|(_, f)| f.per_package() == per_package)
+            .collect();
+        let Some(max) = of_kind.iter().map(|(n, _)| *n).max() else {
+            return Ok(None);
+        };
+        let top: Vec<&TagFormat> = of_kind
+            .iter()
+            .filter(|(n, _)| *n == max)
+            .map(|(_, f)| f)
+            .collect();
+        match top.as_slice() {
+            [one] => Ok(Some((*one).clone())),
+            many => Err(many.iter().map(|f| f.template().to_owned()).collect()),
+        }
+    };
+    let shared = best(false)?;
+    let named = best(true)?;
+    Ok(match (shared, named) {
+        (None, None) => Detected::Default,
+        (Some(f), None) | (None, Some(f)) => Detected::One(f),
+        (Some(top_format), Some(others)) => match top {
+            Some(_) if packages.len() > 1 => Detected::Mixed {
+                top: top_format,
+                others,
+            },
+            _ => Detected::One(others),
+        },
+    })
+}
+
+/// The format each package of a repository gets: `configured` (from `cascade.toml`) wins;
+/// otherwise what [`detect`] found. Packages left out keep the default.
+pub fn formats(
+    configured: Option<&TagFormat>,
+    detected: &Detected,
+    packages: &[String],
+    top: Option<&str>,
+) -> BTreeMap<String, TagFormat> {
+    packages
+        .iter()
+        .filter_map(|p| {
+            let format = match (configured, detected) {
+                (Some(f), _) => f.clone(),
+                (None, Detected::Default) => return None,
+                (None, Detected::One(f)) => f.clone(),
+                (None, Detected::Mixed { top: t, others }) => {
+                    if Some(p.as_str()) == top {
+                        t.clone()
+                    } else {
+                        others.clone()
+                    }
+                }
+            };
+            Some((p.clone(), format))
+        })
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn s(list: &[&str]) -> Vec<String> {
+        list.iter().map(|x| (*x).to_owned()).collect()
+    }
+
+    fn one(t: &str) -> Detected {
+        Detected::One(TagFormat::parse_template(t).unwrap())
+    }
+
+    #[test]
+    fn each_convention_is_read_from_the_tags() {
+        let pkgs = s(&["serde", "serde_derive"]);
+        let top = Some("serde");
+        for (tags, want) in [
+            (s(&["v1.0.227", "v1.0.228"]), one("v{version}")),
+            (s(&["1.0.0", "1.1.0"]), one("{version}")),
+            (
+                s(&["serde-v1.0.0", "serde_derive-v1.0.0"]),
+                one("{name}-v{version}"),
+            ),
+            (
+                s(&["serde-1.0.0", "serde_derive-1.0.0-rc.1"]),
+                one("{name}-{version}"),
+            ),
+            (s(&["serde@1.0.0"]), one("{name}@{version}")),
+            (s(&["serde_derive/v1.0.0"]), one("{name}/v{version}")),
+            (s(&["nightly", "other-v1.0.0"]), Detected::Default),
+        ] {
+            assert_eq!(detect(&tags, &pkgs, top), Ok(want), "{tags:?}");
+        }
+    }
+
+    #[test]
+    fn a_top_level_crate_tagged_bare_beside_named_members_is_a_mix() {
+        let pkgs = s(&["tokio", "tokio-util", "tokio-macros"]);
+        let tags = s(&[
+            "1.40.0",
+            "1.41.0",
+            "tokio-util-0.7.12",
+            "tokio-macros-2.4.0",
+        ]);
+        let d = detect(&tags, &pkgs, Some("tokio")).unwrap();
+        let f = formats(None, &d, &pkgs, Some("tokio"));
+        assert_eq!(f["tokio"].template(), "{version}");
+        assert_eq!(f["tokio-util"].template(), "{name}-{version}");
+    }
+
+    #[test]
+    fn ties_are_ambiguous_and_the_config_wins() {
+        let pkgs = s(&["a", "b"]);
+        let tags = s(&["a-v1.0.0", "b@1.0.0"]);
+        assert_eq!(
+            detect(&tags, &pkgs, None),
+            Err(s(&["{name}-v{version}", "{name}@{version}"]))
+        );
+        let configured = TagFormat::parse_template("{name}@{version}").unwrap();
+        let f = formats(Some(&configured), &Detected::Default, &pkgs, None);
+        assert_eq!(f["a"].template(), "{name}@{version}");
+    }
+}
