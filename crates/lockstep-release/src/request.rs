@@ -123,6 +123,7 @@ pub fn plan(discovered: &Discovered, options: &PlanOptions) -> Result<Plan, Plan
         _ => ReleaseDependents::Needed,
     };
     let rule = options.release_dependents.unwrap_or(configured);
+    let mut missing = Vec::new();
     let mut request = Request::new(start)
         .with_exact_pins(exact)
         .with_release_dependents(rule);
@@ -135,17 +136,39 @@ pub fn plan(discovered: &Discovered, options: &PlanOptions) -> Result<Plan, Plan
                     continue;
                 };
                 let tag = graph.tag(p, &p.version);
-                let since = crate::tag_exists(&repo.dir, &tag).then_some(tag);
-                let log = crate::commits_since(&repo.dir, since.as_deref())?;
-                tracing::debug!(package = %p.name, since = ?since, commits = log.len(), "history read");
-                commits.insert(p.name.clone(), log);
+                if !crate::tag_exists(&repo.dir, &tag) {
+                    // No release to count from: reading the whole history would propose a
+                    // bump from commits long released. Say what is missing instead.
+                    missing.push(format!(
+                        "{} has no release tag {tag} for its version {}: its commits are not read; pass --bump to release it",
+                        p.name, p.version
+                    ));
+                    continue;
+                }
+                let dir = package_dir(&p.manifest);
+                let log = lockstep_snapshot::log_since_touching(&repo.dir, Some(&tag), &dir)
+                    .map_err(|source| crate::Error::Git {
+                        repo: repo.entry.name.clone(),
+                        source,
+                    })?;
+                tracing::debug!(package = %p.name, since = %tag, dir, commits = log.len(), "history read");
+                commits.insert(p.name.clone(), log.into_iter().map(|c| c.message).collect());
             }
             for (name, messages) in commits {
                 request = request.with_commits(name, messages);
             }
         }
     }
-    let plan = lockstep_cascade::plan(&graph, &request)?;
+    let mut plan = lockstep_cascade::plan(&graph, &request)?;
+    if !missing.is_empty() {
+        let start: Vec<&str> = options.from.iter().map(String::as_str).collect();
+        plan.notes.extend(
+            missing.into_iter().filter(|m| {
+                start.is_empty() || start.iter().any(|s| m.starts_with(&format!("{s} ")))
+            }),
+        );
+        plan.digest = plan.compute_digest();
+    }
     tracing::info!(
         packages = plan.steps().count(),
         waves = plan.waves.len(),
@@ -153,6 +176,14 @@ pub fn plan(discovered: &Discovered, options: &PlanOptions) -> Result<Plan, Plan
         "planned"
     );
     Ok(plan)
+}
+
+/// The directory of a package's manifest, relative to its repository (`` for the root).
+fn package_dir(manifest: &str) -> String {
+    manifest
+        .rsplit_once('/')
+        .map(|(dir, _)| dir.to_owned())
+        .unwrap_or_default()
 }
 
 /// Reads a plan saved with `release-cascade --dry-run --json`.

@@ -86,7 +86,7 @@ mod worktree;
 
 pub use error::{Cause, Error, ErrorKind, Result};
 pub use id::{ObjectId, SnapshotId};
-pub use log::{CommitInfo, log_since};
+pub use log::{CommitInfo, log_since, log_since_touching};
 pub use ops::{
     Describe, Identity, Tag, checkout_tag, commit, create_tag, delete_tag, describe, list_tags,
     resolve_tag, tag_exists,

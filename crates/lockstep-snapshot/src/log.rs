@@ -29,6 +29,17 @@ pub struct CommitInfo {
 /// does not exist is [`Error::TagNotFound`]; HEAD without a commit is [`Error::UnbornHead`].
 /// When the tag is at HEAD, or ahead of it, the list is empty.
 pub fn log_since(repo_dir: &Path, since: Option<&str>) -> Result<Vec<CommitInfo>> {
+    log_since_touching(repo_dir, since, "")
+}
+
+/// [`log_since`], keeping only the commits that change something under `dir` (a directory
+/// relative to the work tree's root, `/`-separated; empty for the whole repository) compared
+/// with their first parent: the history of one package of a monorepo.
+pub fn log_since_touching(
+    repo_dir: &Path,
+    since: Option<&str>,
+    dir: &str,
+) -> Result<Vec<CommitInfo>> {
     let _span =
         tracing::debug_span!("log_since", repo = %repo_dir.display(), since = since).entered();
     let hidden = match since {
@@ -57,6 +68,28 @@ pub fn log_since(repo_dir: &Path, since: Option<&str>) -> Result<Vec<CommitInfo>
     for info in walk {
         let info = info.map_err(repo.git_err("walk history"))?;
         let commit = info.object().map_err(repo.git_err("read commit"))?;
+        if !dir.is_empty() {
+            let at = |id: gix::ObjectId| -> Result<Option<gix::ObjectId>> {
+                let tree = repo
+                    .repo
+                    .find_commit(id)
+                    .map_err(repo.git_err("read commit"))?
+                    .tree()
+                    .map_err(repo.git_err("read tree"))?;
+                Ok(tree
+                    .lookup_entry_by_path(dir)
+                    .map_err(repo.git_err("read tree"))?
+                    .map(|e| e.object_id()))
+            };
+            let here = at(info.id)?;
+            let parent = match info.parent_ids.first() {
+                Some(p) => at(*p)?,
+                None => None,
+            };
+            if here == parent {
+                continue;
+            }
+        }
         let message = commit
             .message_raw()
             .map_err(repo.git_err("read commit"))?

@@ -7,5 +7,6 @@ mod cli;
 mod fleet;
 mod hooks;
 mod layers;
+mod monorepo;
 mod rollout;
 mod upgrade;

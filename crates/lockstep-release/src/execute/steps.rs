@@ -211,15 +211,35 @@ pub(super) fn release_steps(
 
     // Versions.
     work.timed("version", |w| {
+        // Members that inherit `[workspace.package] version` are bumped at the root, once.
+        let mut root_version: Option<&semver::Version> = None;
         for step in &released {
-            let path = dir.join(&step.manifest);
             let eco = step.ecosystem;
-            let text = std::fs::read_to_string(&path)
-                .map_err(|e| w.fail("version", format!("cannot read {}: {e}", step.manifest)))?;
-            let out = lockstep_pins::set_version(eco, &text, &step.to.to_string())
-                .map_err(|e| w.fail("version", format!("{}: {e}", step.manifest)))?;
-            fsx::write_atomic(&path, out.text.as_bytes())
-                .map_err(|e| w.fail("version", format!("cannot write {}: {e}", step.manifest)))?;
+            let mut file = step.manifest.clone();
+            let mut text = std::fs::read_to_string(dir.join(&file))
+                .map_err(|e| w.fail("version", format!("cannot read {file}: {e}")))?;
+            let mut out = lockstep_pins::set_version(eco, &text, &step.to.to_string());
+            if let Err(lockstep_pins::Error::VersionNotHere { .. }) = &out
+                && eco == Ecosystem::Cargo
+            {
+                if let Some(v) = root_version.filter(|v| **v != step.to) {
+                    return Err(w.fail(
+                        "version",
+                        format!(
+                            "{} inherits the workspace version, which this release already sets to {v}, not {}; give the members their own versions or release them together",
+                            step.package, step.to
+                        ),
+                    ));
+                }
+                root_version = Some(&step.to);
+                file = "Cargo.toml".to_owned();
+                text = std::fs::read_to_string(dir.join(&file))
+                    .map_err(|e| w.fail("version", format!("cannot read {file}: {e}")))?;
+                out = lockstep_pins::set_version(eco, &text, &step.to.to_string());
+            }
+            let out = out.map_err(|e| w.fail("version", format!("{file}: {e}")))?;
+            fsx::write_atomic(&dir.join(&file), out.text.as_bytes())
+                .map_err(|e| w.fail("version", format!("cannot write {file}: {e}")))?;
         }
         Ok(())
     })?;
@@ -295,10 +315,20 @@ pub(super) fn release_steps(
                 .map(|p| p.join("CHANGELOG.md"))
                 .unwrap_or_else(|| PathBuf::from("CHANGELOG.md"));
             let path = dir.join(&rel);
-            let since = previous_tag(&dir, step);
-            let commits = lockstep_snapshot::log_since(&dir, since.as_deref())
-                .map(|c| c.into_iter().map(|c| c.summary).collect::<Vec<_>>())
+            // The package's own history since its previous release; none without a tag to
+            // count from (the whole history is not this release's).
+            let package_dir = Path::new(&step.manifest)
+                .parent()
+                .map(|p| p.to_string_lossy().replace('\\', "/"))
                 .unwrap_or_default();
+            let commits = match previous_tag(&dir, step) {
+                Some(since) => {
+                    lockstep_snapshot::log_since_touching(&dir, Some(&since), &package_dir)
+                        .map(|c| c.into_iter().map(|c| c.summary).collect::<Vec<_>>())
+                        .unwrap_or_default()
+                }
+                None => Vec::new(),
+            };
             let old = std::fs::read_to_string(&path).unwrap_or_default();
             let text = changelog_entry(&old, step, &commits, &today());
             fsx::write_atomic(&path, text.as_bytes())

@@ -1,0 +1,339 @@
+//! The cascade on repositories shaped like real ones (built by `fixtures/cascade/monorepos.sh`):
+//! member-to-member dependencies inside a workspace, inherited versions and
+//! `[workspace.dependencies]`, `publish = false`, each tag convention, and a registry
+//! requirement that already admits the new version. Decisions are checked against `cargo
+//! metadata` (the dependency closure) and the repositories as git and cargo read them back.
+
+use std::collections::BTreeSet;
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+use serde_json::Value;
+
+const SCRIPT: &str = concat!(
+    env!("CARGO_MANIFEST_DIR"),
+    "/../fixtures/cascade/monorepos.sh"
+);
+
+struct Mono {
+    tmp: tempfile::TempDir,
+}
+
+impl Mono {
+    fn new() -> Self {
+        let tmp = tempfile::tempdir().unwrap();
+        let m = Mono { tmp };
+        let out = m.command("bash").arg(SCRIPT).arg(m.dir()).output().unwrap();
+        assert!(
+            out.status.success(),
+            "monorepos.sh failed: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        m
+    }
+
+    fn dir(&self) -> PathBuf {
+        self.tmp.path().join("m")
+    }
+
+    fn command(&self, program: &str) -> Command {
+        let mut c = Command::new(program);
+        c.env("CARGO_HOME", self.tmp.path().join("cargo-home"))
+            .env("GIT_CONFIG_NOSYSTEM", "1")
+            .env("GIT_CONFIG_GLOBAL", "/dev/null")
+            .env("NO_COLOR", "1")
+            .current_dir(self.tmp.path());
+        c
+    }
+
+    fn lockstep(&self, config: &str, args: &[&str]) -> (i32, String, String) {
+        let out = self
+            .command(env!("CARGO_BIN_EXE_lockstep"))
+            .arg("release-cascade")
+            .arg("--config")
+            .arg(self.dir().join(config))
+            .args(args)
+            .output()
+            .unwrap();
+        (
+            out.status.code().unwrap_or(-1),
+            String::from_utf8_lossy(&out.stdout).into_owned(),
+            String::from_utf8_lossy(&out.stderr).into_owned(),
+        )
+    }
+
+    fn plan(&self, config: &str, args: &[&str]) -> Value {
+        let mut all = vec!["--dry-run", "--json"];
+        all.extend_from_slice(args);
+        let (code, out, err) = self.lockstep(config, &all);
+        assert_eq!(code, 0, "{err}");
+        serde_json::from_str(&out).unwrap()
+    }
+
+    fn git(&self, repo: &str, args: &[&str]) -> String {
+        let out = self
+            .command("git")
+            .arg("-C")
+            .arg(self.dir().join(repo))
+            .args(args)
+            .output()
+            .unwrap();
+        assert!(out.status.success(), "git {args:?}");
+        String::from_utf8_lossy(&out.stdout).trim().to_owned()
+    }
+
+    /// `cargo metadata` of a repository: the independent view of its packages and graph.
+    fn metadata(&self, repo: &str, offline_resolve: bool) -> Value {
+        let mut c = self.command("cargo");
+        c.args(["metadata", "--format-version", "1", "--offline"]);
+        if !offline_resolve {
+            c.arg("--no-deps");
+        }
+        let out = c
+            .arg("--manifest-path")
+            .arg(self.dir().join(repo).join("Cargo.toml"))
+            .output()
+            .unwrap();
+        assert!(
+            out.status.success(),
+            "cargo metadata in {repo}: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        serde_json::from_slice(&out.stdout).unwrap()
+    }
+}
+
+fn names(list: &Value, key: &str) -> BTreeSet<String> {
+    list.as_array()
+        .unwrap()
+        .iter()
+        .map(|x| x[key].as_str().unwrap().to_owned())
+        .collect()
+}
+
+fn steps(plan: &Value) -> Vec<&Value> {
+    plan["waves"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .flat_map(|w| w.as_array().unwrap())
+        .collect()
+}
+
+/// The packages of a workspace that depend on `root` through normal and build dependencies,
+/// transitively, `root` included, as `cargo metadata` says.
+fn closure(meta: &Value, root: &str) -> BTreeSet<String> {
+    let packages = meta["packages"].as_array().unwrap();
+    let mut out = BTreeSet::from([root.to_owned()]);
+    loop {
+        let before = out.len();
+        for p in packages {
+            let depends = p["dependencies"].as_array().unwrap().iter().any(|d| {
+                d["kind"].is_null() || d["kind"] == "build"
+            } && out.contains(d["name"].as_str().unwrap()));
+            if depends {
+                out.insert(p["name"].as_str().unwrap().to_owned());
+            }
+        }
+        if out.len() == before {
+            return out;
+        }
+    }
+}
+
+#[test]
+fn a_workspace_release_decides_the_cargo_metadata_closure_and_still_resolves() {
+    let m = Mono::new();
+    let before = m.metadata("ws", false);
+    let plan = m.plan("ws.toml", &["--from", "hash", "--bump", "minor"]);
+
+    // Every package the plan decides about, but the one edited for a dev-dependency only.
+    let released: BTreeSet<String> = steps(&plan)
+        .iter()
+        .filter(|s| s["release"] == true)
+        .map(|s| s["package"].as_str().unwrap().to_owned())
+        .collect();
+    let edited = names(&plan["edited_only"], "package");
+    let not_released = names(&plan["not_released"], "package");
+    let mut decided: BTreeSet<String> = released.union(&edited).cloned().collect();
+    decided.extend(not_released.iter().cloned());
+    decided.remove("lone");
+    assert_eq!(decided, closure(&before, "hash"), "{plan:#}");
+    // 0.4 → 0.5 breaks every `0.4.0` requirement: object (inherited through
+    // [workspace.dependencies]) and odb; object 1.2 → 1.2.1 is admitted by odb's `1.2`.
+    assert_eq!(
+        released,
+        ["hash", "object", "odb"].map(String::from).into(),
+        "{plan:#}"
+    );
+    assert!(
+        not_released.contains("app"),
+        "app's `0.7.0` admits odb 0.7.1"
+    );
+    // tool is publish = false and pins odb exactly: edited, not released.
+    assert!(
+        edited.contains("tool") && edited.contains("lone"),
+        "{plan:#}"
+    );
+
+    let (code, _, err) = m.lockstep(
+        "ws.toml",
+        &["--from", "hash", "--bump", "minor", "--yes", "--jobs", "1"],
+    );
+    assert_eq!(code, 0, "{err}");
+
+    // One release commit; tags in the repository's own NAME-vX.Y.Z convention.
+    let subjects = m.git("ws", &["log", "--format=%s"]);
+    assert_eq!(
+        subjects
+            .lines()
+            .filter(|s| s.starts_with("chore(release)"))
+            .count(),
+        1
+    );
+    let tags: BTreeSet<String> = m
+        .git("ws", &["tag", "--points-at", "HEAD"])
+        .lines()
+        .map(str::to_owned)
+        .collect();
+    let want: BTreeSet<String> = steps(&plan)
+        .iter()
+        .filter(|s| s["release"] == true)
+        .map(|s| {
+            format!(
+                "{}-v{}",
+                s["package"].as_str().unwrap(),
+                s["to"].as_str().unwrap()
+            )
+        })
+        .collect();
+    assert_eq!(tags, want);
+
+    // cargo still resolves the workspace offline, every released member was bumped once, and
+    // every member resolves its siblings at their new versions.
+    let after = m.metadata("ws", true);
+    let version = |meta: &Value, name: &str| {
+        meta["packages"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|p| p["name"] == name)
+            .map(|p| p["version"].as_str().unwrap().to_owned())
+            .unwrap()
+    };
+    for s in steps(&plan) {
+        let name = s["package"].as_str().unwrap();
+        let want = if s["release"] == true {
+            &s["to"]
+        } else {
+            &s["from"]
+        };
+        assert_eq!(&version(&after, name), want.as_str().unwrap(), "{name}");
+    }
+    let ids: std::collections::BTreeMap<&str, &Value> = after["packages"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|p| (p["id"].as_str().unwrap(), p))
+        .collect();
+    for node in after["resolve"]["nodes"].as_array().unwrap() {
+        for dep in node["deps"].as_array().unwrap() {
+            let p = ids[dep["pkg"].as_str().unwrap()];
+            let name = p["name"].as_str().unwrap();
+            assert_eq!(p["version"], version(&after, name).as_str(), "{name}");
+        }
+    }
+    assert!(m.git("ws", &["status", "--porcelain"]).is_empty());
+}
+
+#[test]
+fn history_is_per_package_and_a_missing_tag_is_named() {
+    let m = Mono::new();
+    // No --bump: commits since each package's tag that touch its directory. hash has a feat
+    // (0.x: patch), lone a fix; the others nothing.
+    let plan = m.plan("ws.toml", &[]);
+    let released: BTreeSet<&str> = steps(&plan)
+        .iter()
+        .filter(|s| s["release"] == true)
+        .map(|s| s["package"].as_str().unwrap())
+        .collect();
+    assert_eq!(released, ["hash", "lone"].into(), "{plan:#}");
+    let notes = plan["notes"].to_string();
+    assert!(
+        notes.contains("tool has no release tag tool-v0.1.0") && notes.contains("--bump"),
+        "{notes}"
+    );
+}
+
+#[test]
+fn tag_conventions_are_read_from_the_repository() {
+    let m = Mono::new();
+    // One shared version and tag: both crates at 1.4.1, one tag v1.4.1.
+    let plan = m.plan(
+        "shared.toml",
+        &["--from", "shared-derive", "--bump", "patch"],
+    );
+    let tags: BTreeSet<&str> = steps(&plan)
+        .iter()
+        .map(|s| s["tag"].as_str().unwrap())
+        .collect();
+    assert_eq!(tags, ["v1.4.1"].into(), "{plan:#}");
+    let (code, _, err) = m.lockstep(
+        "shared.toml",
+        &["--from", "shared-derive", "--bump", "patch", "--yes"],
+    );
+    assert_eq!(code, 0, "{err}");
+    assert_eq!(m.git("shared", &["tag", "--points-at", "HEAD"]), "v1.4.1");
+
+    // The top-level crate tagged X.Y.Z beside NAME-X.Y.Z for its member.
+    let plan = m.plan(
+        "mixed.toml",
+        &["--from", "toplevel-macros", "--bump", "major"],
+    );
+    let tag_of = |p: &str| {
+        steps(&plan)
+            .iter()
+            .find(|s| s["package"] == p)
+            .map(|s| s["tag"].as_str().unwrap().to_owned())
+    };
+    assert_eq!(
+        tag_of("toplevel-macros").as_deref(),
+        Some("toplevel-macros-3.0.0")
+    );
+    assert_eq!(tag_of("toplevel").as_deref(), Some("1.40.1"));
+    let (code, out, _) = m.lockstep("mixed.toml", &["--status", "--check"]);
+    assert_eq!(
+        code, 0,
+        "correctly tagged repositories pass --check:\n{out}"
+    );
+}
+
+#[test]
+fn a_registry_requirement_that_admits_is_not_a_release() {
+    let m = Mono::new();
+    let plan = m.plan("updown.toml", &["--from", "upcrate", "--bump", "minor"]);
+    let released: Vec<&str> = steps(&plan)
+        .iter()
+        .map(|s| s["package"].as_str().unwrap())
+        .collect();
+    assert_eq!(released, ["upcrate"]);
+    assert_eq!(
+        plan["not_released"],
+        serde_json::json!([{"package": "downcrate", "reason": "admits upcrate 2.2.0 (^2.1)"}])
+    );
+    // With --release-dependents always, the dependent is released all the same.
+    let plan = m.plan(
+        "updown.toml",
+        &[
+            "--from",
+            "upcrate",
+            "--bump",
+            "minor",
+            "--release-dependents",
+            "always",
+        ],
+    );
+    assert_eq!(steps(&plan).len(), 2);
+    assert_eq!(plan["not_released"], serde_json::json!([]));
+    let _ = Path::new(SCRIPT);
+}
