@@ -102,17 +102,52 @@ pub fn run(cwd: &Path, mut args: CascadeArgs, out: &Out) -> Result<u8, Failure> 
             ),
         ));
     }
-    let plan = match (&args.plan, &args.only) {
-        (Some(file), Some(_)) => cascade::read_plan(file).map_err(fail)?,
+    let request = cascade::PlanOptions::default()
+        .from(args.from.clone())
+        .bump(args.bump)
+        .exact_pins(args.exact_pins)
+        .release_dependents(args.release_dependents.map(Into::into));
+    let options_given = !args.from.is_empty()
+        || args.bump.is_some()
+        || args.exact_pins
+        || args.release_dependents.is_some();
+    let plan = match (&args.plan, &args.only, &args.emit) {
+        (Some(file), Some(_), _) => cascade::read_plan(file).map_err(fail)?,
+        // Emitting a saved plan emits exactly that plan; options that plan something else
+        // are refused rather than silently winning.
+        (Some(file), None, Some(_)) => {
+            let saved = cascade::read_plan(file).map_err(fail)?;
+            if options_given {
+                let computed = cascade::plan(&discovered, &request).map_err(fail)?;
+                if computed.digest != saved.digest {
+                    return Err(Failure::input(
+                        "plan_mismatch",
+                        format!(
+                            "{} holds plan {}, but {} plans {}; drop those options to emit the saved plan, or save a new one with `release-cascade --dry-run --json`",
+                            file.display(),
+                            &saved.digest[..12.min(saved.digest.len())],
+                            given_options(&args),
+                            &computed.digest[..12.min(computed.digest.len())]
+                        ),
+                    ));
+                }
+            }
+            saved
+        }
         _ => {
-            let request = cascade::PlanOptions::default()
-                .from(args.from.clone())
-                .bump(args.bump)
-                .exact_pins(args.exact_pins)
-                .release_dependents(args.release_dependents.map(Into::into));
             let plan = cascade::plan(&discovered, &request).map_err(fail)?;
             if let Some(file) = &args.plan {
                 let saved = cascade::read_plan(file).map_err(fail)?;
+                if saved.digest != plan.digest && saved.heads == plan.heads {
+                    return Err(Failure::input(
+                        "plan_mismatch",
+                        format!(
+                            "{} was planned with other options than {} (the repositories have not moved); pass the options it was saved with, or run one repository of it with --only",
+                            file.display(),
+                            given_options(&args)
+                        ),
+                    ));
+                }
                 options = options.expect_digest(Some(saved.digest.clone()));
             }
             plan
@@ -120,7 +155,7 @@ pub fn run(cwd: &Path, mut args: CascadeArgs, out: &Out) -> Result<u8, Failure> 
     };
 
     if let Some(kind) = &args.emit {
-        let text = emit(kind, &plan, &config_path)?;
+        let text = emit(kind, &plan, &discovered, &config_path)?;
         out.print(&text);
         return Ok(0);
     }
@@ -172,6 +207,34 @@ pub fn run(cwd: &Path, mut args: CascadeArgs, out: &Out) -> Result<u8, Failure> 
         ));
     }
     Ok(code)
+}
+
+/// The planning options on the command line, as typed.
+fn given_options(args: &CascadeArgs) -> String {
+    let mut parts = Vec::new();
+    if !args.from.is_empty() {
+        parts.push(format!("--from {}", args.from.join(" ")));
+    }
+    if let Some(b) = args.bump {
+        parts.push(format!("--bump {b}"));
+    }
+    if args.exact_pins {
+        parts.push("--exact-pins".to_owned());
+    }
+    if let Some(r) = args.release_dependents {
+        parts.push(format!(
+            "--release-dependents {}",
+            match r {
+                crate::cli::ReleaseDependentsArg::Needed => "needed",
+                crate::cli::ReleaseDependentsArg::Always => "always",
+            }
+        ));
+    }
+    if parts.is_empty() {
+        "the command line".to_owned()
+    } else {
+        parts.join(" ")
+    }
 }
 
 fn render_plan(plan: &Plan, discovered: &Discovered) -> String {
@@ -405,15 +468,20 @@ fn status(discovered: &Discovered, check: bool, out: &Out) -> Result<u8, Failure
     Ok(if check && !consistent { 1 } else { 0 })
 }
 
-fn emit(kind: &str, plan: &Plan, config: &Path) -> Result<String, Failure> {
+fn emit(
+    kind: &str,
+    plan: &Plan,
+    discovered: &Discovered,
+    config: &Path,
+) -> Result<String, Failure> {
     match kind {
-        "github-actions" => Ok(cascade::emit::github_actions(
-            plan,
-            &config.file_name().map_or_else(
-                || "cascade.toml".into(),
-                |n| n.to_string_lossy().into_owned(),
-            ),
-        )),
+        "github-actions" => {
+            let name = config
+                .file_name()
+                .map(|f| f.to_string_lossy().into_owned())
+                .unwrap_or_else(|| "cascade.toml".to_owned());
+            Ok(cascade::emit::github_actions(plan, discovered, &name))
+        }
         other => Err(Failure::input(
             "emit",
             format!("--emit {other}: only github-actions is supported"),

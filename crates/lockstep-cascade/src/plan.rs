@@ -535,6 +535,10 @@ pub fn plan(graph: &Graph, request: &Request) -> Result<Plan, Error> {
         }
     }
     let mut edited_reason: BTreeMap<usize, String> = BTreeMap::new();
+    let mut in_order = vec![false; n];
+    for &p in &order {
+        in_order[p] = true;
+    }
     for (d, reasons) in dev_edited {
         let w = graph
             .upstream
@@ -554,7 +558,9 @@ pub fn plan(graph: &Graph, request: &Request) -> Result<Plan, Error> {
                 reasons.join("; ")
             ),
         );
-        order.push(d);
+        if !std::mem::replace(&mut in_order[d], true) {
+            order.push(d);
+        }
     }
 
     // The steps, wave by wave, with every decision known (so dev pins on later waves are

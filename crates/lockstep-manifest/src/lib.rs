@@ -53,6 +53,7 @@
 #![deny(missing_docs)]
 
 mod cascade;
+mod cascade_schema;
 mod node;
 mod problem;
 mod reader;

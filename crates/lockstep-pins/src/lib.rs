@@ -99,7 +99,7 @@ mod toml_text;
 mod version;
 
 pub use error::Error;
-pub use lockfile::{Command, LockTool};
+pub use lockfile::{Command, LockTool, locked_version, npm_lock_version, toml_lock_version};
 pub use model::{
     Bump, Change, DepKind, Dependency, Ecosystem, Edit, GitRef, Location, OwnVersion, Package, Pin,
     PinValue, SkipReason, Skipped, Workspace, normalize_python_name,

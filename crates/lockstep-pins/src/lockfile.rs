@@ -1,6 +1,7 @@
 //! Lockfile knowledge as data: which file each ecosystem locks into, which
 //! tool regenerates it and with which arguments. This crate runs nothing.
 
+use semver::Version;
 use std::fmt;
 
 use crate::{Ecosystem, Error, PinValue, python};
@@ -146,4 +147,48 @@ impl fmt::Display for Command {
         }
         Ok(())
     }
+}
+
+/// The version `lockfile` (by its file name: `Cargo.lock`, `uv.lock`, `poetry.lock` or
+/// `package-lock.json`) resolved for `dependency`; `None` when it names none.
+///
+/// ```
+/// let lock = "version = 4\n\n[[package]]\nname = \"core\"\nversion = \"1.1.0\"\n";
+/// assert_eq!(lockstep_pins::locked_version("Cargo.lock", lock, "core"), Some(semver::Version::new(1, 1, 0)));
+/// ```
+pub fn locked_version(lockfile: &str, text: &str, dependency: &str) -> Option<Version> {
+    match lockfile {
+        "package-lock.json" => npm_lock_version(text, dependency),
+        _ => toml_lock_version(text, dependency),
+    }
+}
+
+/// `[[package]] name = … version = …` (Cargo.lock, uv.lock, poetry.lock). With several
+/// versions of one name, the highest wins.
+pub fn toml_lock_version(text: &str, dependency: &str) -> Option<Version> {
+    let doc: toml_edit::DocumentMut = text.parse().ok()?;
+    let packages = doc.get("package")?.as_array_of_tables()?;
+    let norm = |s: &str| s.to_ascii_lowercase().replace(['_', '.'], "-");
+    packages
+        .iter()
+        .filter(|t| {
+            t.get("name")
+                .and_then(|n| n.as_str())
+                .is_some_and(|n| norm(n) == norm(dependency))
+        })
+        .filter_map(|t| Version::parse(t.get("version")?.as_str()?).ok())
+        .max_by(|a, b| a.cmp_precedence(b))
+}
+
+/// `packages["node_modules/NAME"].version` (lockfileVersion 2 and 3) or
+/// `dependencies[NAME].version` (version 1).
+pub fn npm_lock_version(text: &str, dependency: &str) -> Option<Version> {
+    let json: serde_json::Value = serde_json::from_str(text).ok()?;
+    let v = json
+        .get("packages")
+        .and_then(|p| p.get(format!("node_modules/{dependency}")))
+        .or_else(|| json.get("dependencies").and_then(|d| d.get(dependency)))?
+        .get("version")?
+        .as_str()?;
+    Version::parse(v).ok()
 }

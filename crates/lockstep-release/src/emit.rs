@@ -48,10 +48,46 @@ pub fn needs(plan: &Plan) -> BTreeMap<String, BTreeSet<String>> {
     needs
 }
 
-/// The workflow YAML. Each job checks out the cascade's config repository (the one holding
-/// `config`, with the plan committed as `cascade-plan.json` beside it), then runs
-/// `lockstep release-cascade --only REPO --plan cascade-plan.json --yes --push`.
-pub fn github_actions(plan: &Plan, config: &str) -> String {
+/// How an emitted job installs lockstep when `cascade.toml` does not say (`install = "…"`):
+/// from the project's repository, the `lockstep` binary of its command-line package.
+pub const DEFAULT_INSTALL: &str = concat!(
+    "cargo install --locked --git ",
+    env!("CARGO_PKG_REPOSITORY"),
+    " xtask"
+);
+
+/// The GitHub `owner/name` a repository of the cascade is checked out from: read from its
+/// `url` when that is a GitHub URL, else the workflow's own owner and the repository's name.
+fn github_repository(entry: &lockstep_manifest::RepoEntry) -> String {
+    if let lockstep_manifest::RepoSource::Url(url) = &entry.source {
+        let tail = url
+            .strip_prefix("https://github.com/")
+            .or_else(|| url.strip_prefix("git@github.com:"))
+            .or_else(|| url.strip_prefix("ssh://git@github.com/"));
+        if let Some(t) = tail {
+            return t.trim_end_matches('/').trim_end_matches(".git").to_owned();
+        }
+    }
+    format!("${{{{ github.repository_owner }}}}/{}", entry.name)
+}
+
+/// The workflow YAML for `plan`, exactly as given. Each job checks out the repository holding
+/// `cascade.toml` (`config`, relative to that repository's root, with the plan committed as
+/// `cascade-plan.json` beside it) into `cascade/`, and every repository of the cascade at its
+/// path there (discovery reads them all; tags included, so `--only` can check that upstreams
+/// are released), installs lockstep (`install` from the config, else [`DEFAULT_INSTALL`]),
+/// then runs `lockstep release-cascade --only REPO --plan cascade-plan.json --yes --push`.
+/// Jobs follow the plan's repository order through `needs:`.
+pub fn github_actions(plan: &Plan, discovered: &crate::Discovered, config: &str) -> String {
+    let config_dir = std::path::Path::new(config)
+        .parent()
+        .map(|p| p.to_string_lossy().into_owned())
+        .filter(|p| !p.is_empty())
+        .unwrap_or_else(|| ".".to_owned());
+    let config_file = std::path::Path::new(config)
+        .file_name()
+        .map(|f| f.to_string_lossy().into_owned())
+        .unwrap_or_else(|| "cascade.toml".to_owned());
     let mut y = String::new();
     let _ = writeln!(
         y,
@@ -62,6 +98,10 @@ pub fn github_actions(plan: &Plan, config: &str) -> String {
         y,
         "# Commit the plan as cascade-plan.json beside {config}; each job releases one repository."
     );
+    let _ = writeln!(
+        y,
+        "# CASCADE_TOKEN must be able to push to every repository of the cascade."
+    );
     let _ = writeln!(y, "name: release-cascade");
     let _ = writeln!(y, "on:\n  workflow_dispatch: {{}}");
     let _ = writeln!(y, "permissions:\n  contents: write");
@@ -71,13 +111,16 @@ pub fn github_actions(plan: &Plan, config: &str) -> String {
     );
     let _ = writeln!(y, "jobs:");
     let needs = needs(plan);
+    let mut seen = BTreeSet::new();
     for wave in &plan.waves {
-        let mut repos: Vec<&str> = wave.iter().map(|s| s.repo.as_str()).collect();
-        repos.dedup();
-        for repo in repos {
+        for step in wave {
+            let repo = step.repo.as_str();
+            if !seen.insert(repo) {
+                continue;
+            }
             let packages: Vec<String> = plan
                 .steps()
-                .filter(|s| s.repo == repo)
+                .filter(|s| s.repo == repo && s.release)
                 .map(|s| format!("{} {}", s.package, s.to))
                 .collect();
             let _ = writeln!(y, "  {}:", job_id(repo));
@@ -94,17 +137,49 @@ pub fn github_actions(plan: &Plan, config: &str) -> String {
             let _ = writeln!(y, "    steps:");
             let _ = writeln!(
                 y,
-                "      - uses: actions/checkout@v4\n        with:\n          fetch-depth: 0"
+                "      - uses: actions/checkout@v4\n        with:\n          path: cascade\n          fetch-depth: 0"
             );
+            for r in &discovered.repos {
+                let rel = match &r.entry.source {
+                    lockstep_manifest::RepoSource::Path(p) => p.clone(),
+                    lockstep_manifest::RepoSource::Url(_) => {
+                        format!(".lockstep/checkouts/{}", r.entry.name)
+                    }
+                };
+                let path = if config_dir == "." {
+                    format!("cascade/{rel}")
+                } else {
+                    format!("cascade/{config_dir}/{rel}")
+                };
+                if rel == "." || rel.is_empty() {
+                    continue;
+                }
+                let _ = writeln!(
+                    y,
+                    "      - uses: actions/checkout@v4\n        with:\n          repository: {}\n          path: {}\n          fetch-depth: 0\n          token: ${{{{ secrets.CASCADE_TOKEN }}}}",
+                    quote(&github_repository(&r.entry)),
+                    quote(&path)
+                );
+            }
+            let install = discovered
+                .repo(repo)
+                .and_then(|r| r.entry.install.clone())
+                .unwrap_or_else(|| DEFAULT_INSTALL.to_owned());
             let _ = writeln!(y, "      - uses: dtolnay/rust-toolchain@stable");
             let _ = writeln!(
                 y,
-                "      - name: Install lockstep\n        run: cargo install --locked --path xtask"
+                "      - name: Install lockstep\n        run: {}",
+                quote(&install)
             );
             let _ = writeln!(
                 y,
-                "      - name: Release {repo}\n        run: lockstep release-cascade --config {} --only {} --plan cascade-plan.json --yes --push",
-                quote(config),
+                "      - name: Release {repo}\n        working-directory: {}\n        run: lockstep release-cascade --config {} --only {} --plan cascade-plan.json --yes --push",
+                quote(&if config_dir == "." {
+                    "cascade".to_owned()
+                } else {
+                    format!("cascade/{config_dir}")
+                }),
+                quote(&config_file),
                 quote(repo)
             );
         }

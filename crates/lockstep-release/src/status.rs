@@ -28,10 +28,15 @@ pub struct StatusReport {
 }
 
 impl StatusReport {
-    /// Whether every tag matches its package's version and no pin lags (what `--check`
-    /// requires).
+    /// Whether every released package's latest tag matches its version and no pin lags (what
+    /// `--check` requires). A package with no release tag at all has never been released: it
+    /// has nothing to match yet.
     pub fn is_consistent(&self) -> bool {
-        self.lagging_pins.is_empty() && self.packages.iter().all(|p| p.tag_matches)
+        self.lagging_pins.is_empty()
+            && self
+                .packages
+                .iter()
+                .all(|p| p.tag_matches || p.latest_tag.is_none())
     }
 
     /// The report as pretty JSON.

@@ -192,35 +192,7 @@ fn from_lockfiles(dir: &Path, root: &Path, dependency: &str) -> Option<(PathBuf,
     None
 }
 
-/// `[[package]] name = … version = …` (Cargo.lock, uv.lock, poetry.lock). With several
-/// versions of one name, the highest wins.
-pub fn toml_lock_version(text: &str, dependency: &str) -> Option<Version> {
-    let doc: toml_edit::DocumentMut = text.parse().ok()?;
-    let packages = doc.get("package")?.as_array_of_tables()?;
-    let norm = |s: &str| s.to_ascii_lowercase().replace(['_', '.'], "-");
-    packages
-        .iter()
-        .filter(|t| {
-            t.get("name")
-                .and_then(|n| n.as_str())
-                .is_some_and(|n| norm(n) == norm(dependency))
-        })
-        .filter_map(|t| Version::parse(t.get("version")?.as_str()?).ok())
-        .max_by(|a, b| a.cmp_precedence(b))
-}
-
-/// `packages["node_modules/NAME"].version` (lockfileVersion 2 and 3) or
-/// `dependencies[NAME].version` (version 1).
-pub fn npm_lock_version(text: &str, dependency: &str) -> Option<Version> {
-    let json: serde_json::Value = serde_json::from_str(text).ok()?;
-    let v = json
-        .get("packages")
-        .and_then(|p| p.get(format!("node_modules/{dependency}")))
-        .or_else(|| json.get("dependencies").and_then(|d| d.get(dependency)))?
-        .get("version")?
-        .as_str()?;
-    Version::parse(v).ok()
-}
+pub use lockstep_pins::{npm_lock_version, toml_lock_version};
 
 /// An exact pin: `=1.2.0` (Cargo), `1.2.0` / `=1.2.0` (npm), `==1.2.0` (Python), or a git tag
 /// `v1.2.0`. Ranges say nothing exact about what is installed, so they are not used.

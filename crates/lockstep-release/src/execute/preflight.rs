@@ -20,6 +20,29 @@ pub fn preflight(
     }
     let mut problems = Vec::new();
     let mut notes = Vec::new();
+    // One repository of a saved plan (`--only`): every in-plan upstream it builds against must
+    // be released already, or the jobs ran out of wave order.
+    if let Some(only) = &options.only {
+        for step in plan.steps().filter(|s| &s.repo == only) {
+            for u in &step.upstreams {
+                let Some(up) = plan
+                    .step(&u.package)
+                    .filter(|up| up.release && up.repo != *only)
+                else {
+                    continue;
+                };
+                let Some(up_repo) = discovered.repo(&up.repo) else {
+                    continue;
+                };
+                if !lockstep_snapshot::tag_exists(&up_repo.dir, &up.tag).unwrap_or(false) {
+                    problems.push(format!(
+                        "{only}: its upstream {} {} is not released yet (no tag {} in {}); release {} first, as the plan's waves order",
+                        up.package, up.to, up.tag, up.repo, up.repo
+                    ));
+                }
+            }
+        }
+    }
     for (repo_name, steps) in groups(plan).into_iter().flatten() {
         if options.only.as_ref().is_some_and(|o| *o != repo_name) {
             continue;
@@ -48,12 +71,7 @@ pub fn preflight(
             ));
         }
         for step in &steps {
-            if step.release
-                && semver::Version::parse(step.tag.rsplit_once('v').map_or("", |(_, v)| v))
-                    .ok()
-                    .as_ref()
-                    != Some(&step.to)
-            {
+            if step.release && !step.tag.ends_with(&step.to.to_string()) {
                 problems.push(format!(
                     "{repo_name}: tag {} does not end in the package version {}",
                     step.tag, step.to

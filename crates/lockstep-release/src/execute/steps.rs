@@ -378,8 +378,8 @@ pub(super) fn release_steps(
             }
             ctx.update(name, |s| s.tags.push(step.tag.clone()))
                 .map_err(state_err("tag", name))?;
-            let result =
-                lockstep_snapshot::create_tag_as_configured(&dir, &step.tag, &step.tag_message());
+            let message = provenance::tag_message(&dir, step);
+            let result = lockstep_snapshot::create_tag_as_configured(&dir, &step.tag, &message);
             result.map_err(|e| w.fail("tag", e.to_string()))?;
         }
         Ok(())

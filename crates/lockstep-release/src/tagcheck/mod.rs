@@ -177,6 +177,41 @@ pub fn parse_tag(tag: &str) -> Result<ReleaseTag, String> {
     Err(SHAPE.to_owned())
 }
 
+/// `tag` read in the repository's own convention when that is not lockstep's default
+/// (`vX.Y.Z`, `NAME-vX.Y.Z`): bare `X.Y.Z`, `NAME-X.Y.Z`, `NAME@X.Y.Z`, `NAME/vX.Y.Z`, as
+/// detected from the repository's tags ([`crate::tags`]). `None` when the repository's tags
+/// do not follow a convention that reads `tag`.
+fn conventional(repo_dir: &Path, tag: &str) -> Option<ReleaseTag> {
+    let tags: Vec<String> = lockstep_snapshot::list_tags(repo_dir)
+        .ok()?
+        .into_iter()
+        .map(|t| t.name)
+        .collect();
+    let formats: Vec<(usize, lockstep_vocab::TagFormat)> = crate::tags::CONVENTIONS
+        .iter()
+        .filter_map(|t| lockstep_vocab::TagFormat::parse_template(t).ok())
+        .map(|f| (tags.iter().filter(|t| f.parse(t).is_some()).count(), f))
+        .collect();
+    // The convention the repository's tags follow most, among those that name a package or
+    // among those that do not, whichever kind reads `tag`.
+    let (_, parsed) = formats
+        .iter()
+        .filter(|(n, _)| *n > 0)
+        .filter_map(|(n, f)| f.parse(tag).map(|p| (n, f.per_package(), p)))
+        .filter(|(n, per_package, _)| {
+            formats
+                .iter()
+                .filter(|(_, g)| g.per_package() == *per_package)
+                .all(|(m, _)| m <= n)
+        })
+        .map(|(n, _, p)| (n, p))
+        .next()?;
+    Some(ReleaseTag {
+        package: parsed.0,
+        version: parsed.1,
+    })
+}
+
 /// Why a tag breaks the rule.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "snake_case")]
@@ -273,7 +308,8 @@ pub fn check_tag(repo_dir: &Path, tag: &str) -> Result<TagCheck, Error> {
         tag,
         tree: &tree,
     };
-    let parsed = parse_tag(tag);
+    let parsed =
+        parse_tag(tag).or_else(|default_err| conventional(repo_dir, tag).ok_or(default_err));
     let wanted = parsed.as_ref().ok().and_then(|t| t.package.as_deref());
     let declared = reader.find(wanted)?;
 
@@ -426,6 +462,29 @@ impl Reader<'_> {
                             file: file.to_owned(),
                             tag_prefix: String::new(),
                         }));
+                    }
+                    // A virtual workspace whose members share one version: the shared tag
+                    // (`v1.0.228`) names that version.
+                    if let Some(ws) = &root.workspace {
+                        let mut shared: Option<Declared> = None;
+                        let mut agree = true;
+                        for member in self.members(ws)? {
+                            let rel = format!("{member}/{file}");
+                            let Some(pkg) = self.package(ecosystem, &rel)? else {
+                                continue;
+                            };
+                            if !pkg.publish {
+                                continue;
+                            }
+                            let d = declared(&pkg, &rel, false);
+                            match &shared {
+                                None => shared = Some(d),
+                                Some(first) => agree &= first.written == d.written,
+                            }
+                        }
+                        if agree && shared.is_some() {
+                            return Ok(shared);
+                        }
                     }
                 }
                 Some(name) => {
