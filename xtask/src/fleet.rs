@@ -258,9 +258,11 @@ impl WatchArgs {
                     }
                     print_deliveries(out, &outcome.notifications);
                 }
+                // A failed source is never "no new versions": exit 2, unless another source
+                // found something new (then 100 with --exit-code, else 0).
                 if !outcome.new.is_empty() && exit_code {
                     Ok(100)
-                } else if failed {
+                } else if failed && outcome.new.is_empty() {
                     Ok(2)
                 } else {
                     Ok(0)

@@ -112,6 +112,7 @@ impl Canon {
             upstreams,
             release,
             why_not_released,
+            tag_versioned,
         } = s;
         self.str(package);
         self.str(repo);
@@ -137,6 +138,9 @@ impl Canon {
         if !release {
             self.str("edited-only");
             self.opt(why_not_released.as_deref());
+        }
+        if *tag_versioned {
+            self.str("tag-versioned");
         }
     }
 }

@@ -58,6 +58,11 @@ pub struct Package {
     /// and `NAME-vX.Y.Z` in one holding several.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub tag: Option<lockstep_vocab::TagFormat>,
+    /// The version lives in the package's release tags, not in its manifest (hatch-vcs,
+    /// setuptools-scm, an npm `0.0.0-dev` placeholder): a release creates the tag and edits
+    /// no version field.
+    #[serde(default)]
+    pub tag_versioned: bool,
 }
 
 impl Package {
@@ -78,7 +83,15 @@ impl Package {
             reexports: Vec::new(),
             publish: true,
             tag: None,
+            tag_versioned: false,
         }
+    }
+
+    /// The same package, versioned by its release tags rather than its manifest.
+    #[must_use]
+    pub fn tag_versioned(mut self) -> Self {
+        self.tag_versioned = true;
+        self
     }
 
     /// The same package with its own release tag format.

@@ -166,6 +166,9 @@ pub struct Step {
     /// Why a step that is not released is in the plan at all.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub why_not_released: Option<String>,
+    /// The version lives in the release tag only: no version field is edited.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub tag_versioned: bool,
 }
 
 fn yes() -> bool {
@@ -883,6 +886,7 @@ impl Planner<'_> {
                 upstreams,
                 release: true,
                 why_not_released: None,
+                tag_versioned: pkg.tag_versioned,
             },
             need,
         ))

@@ -32,14 +32,6 @@ use crate::home::{Fleet, Pending, event_id, now_text};
 use crate::labconf::{Canary, Holding};
 use crate::spec::ComponentVersion;
 
-/// Failpoints of a lab run, for crash tests.
-pub const FAILPOINTS: &[&str] = &[
-    "lab_copied",
-    "lab_testing",
-    "lab_before_commit",
-    "lab_after_commit",
-];
-
 /// The variable naming the file a canary's tests may write warnings to (one per line).
 pub const WARNINGS_VAR: &str = "LOCKSTEP_LAB_WARNINGS";
 /// The variable naming the component under test.

@@ -74,5 +74,35 @@ pub mod timer;
 pub mod watch;
 
 pub use error::Error;
+
+/// Every failpoint of the fleet workflow (`LOCKSTEP_FAILPOINT=NAME` makes the process SIGKILL
+/// itself there), for crash tests: the lab's steps, and before and after the commit of each
+/// change (its audit record is appended after the commit, or by the next open).
+pub const FAILPOINTS: &[&str] = &[
+    "lab_copied",
+    "lab_testing",
+    "lab_before_commit",
+    "lab_after_commit",
+    "promote_before_commit",
+    "promote_after_commit",
+    "quarantine_before_commit",
+    "quarantine_after_commit",
+    "pin_before_commit",
+    "pin_after_commit",
+    "pin_clear_before_commit",
+    "pin_clear_after_commit",
+    "pin_expire_before_commit",
+    "pin_expire_after_commit",
+    "rollout_start_before_commit",
+    "rollout_start_after_commit",
+    "rollout_advance_before_commit",
+    "rollout_advance_after_commit",
+    "rollout_pause_before_commit",
+    "rollout_pause_after_commit",
+    "rollout_resume_before_commit",
+    "rollout_resume_after_commit",
+    "rollout_abort_before_commit",
+    "rollout_abort_after_commit",
+];
 pub use home::{Fleet, Home, LAB_DIR, NOTIFY_FILE};
 pub use recover::{Recovered, recover};

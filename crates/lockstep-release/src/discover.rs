@@ -335,6 +335,14 @@ pub fn discover(config: &LoadedConfig) -> Result<Discovered, Error> {
     })
 }
 
+/// npm's stand-ins for a version that CI injects from the tag at publish time.
+fn is_placeholder(version: &str) -> bool {
+    matches!(
+        version.trim(),
+        "0.0.0-dev" | "0.0.0-development" | "0.0.0-semantically-released"
+    )
+}
+
 /// Gives each package its repository's release tag format: `tag = "…"` from `cascade.toml`,
 /// else the convention its existing tags follow (see [`crate::tags`]).
 fn apply_tag_conventions(repos: &[DiscoveredRepo], packages: &mut [Package]) -> Result<(), Error> {
@@ -375,6 +383,43 @@ fn apply_tag_conventions(repos: &[DiscoveredRepo], packages: &mut [Package]) -> 
         for p in packages.iter_mut().filter(|p| p.repo == repo.entry.name) {
             if let Some(f) = formats.get(&p.name) {
                 p.tag = Some(f.clone());
+            }
+        }
+        // Tag-versioned packages: the current version is the latest release tag naming them
+        // in the repository's convention (0.0.0 before the first release).
+        if packages
+            .iter()
+            .any(|p| p.repo == repo.entry.name && p.tag_versioned)
+        {
+            let tags: Vec<String> = lockstep_snapshot::list_tags(&repo.dir)
+                .map_err(|source| Error::Git {
+                    repo: repo.entry.name.clone(),
+                    source,
+                })?
+                .into_iter()
+                .map(|t| t.name)
+                .collect();
+            let single = names.len() == 1;
+            for p in packages
+                .iter_mut()
+                .filter(|p| p.repo == repo.entry.name && p.tag_versioned)
+            {
+                let format = p.tag.clone().unwrap_or_else(|| {
+                    if single {
+                        lockstep_vocab::TagFormat::v_version()
+                    } else {
+                        lockstep_vocab::TagFormat::name_v_version()
+                    }
+                });
+                let latest = tags
+                    .iter()
+                    .filter_map(|t| format.parse(t))
+                    .filter(|(n, v)| n.as_deref().is_none_or(|n| n == p.name) && v.pre.is_empty())
+                    .map(|(_, v)| v)
+                    .max();
+                if let Some(v) = latest {
+                    p.version = v;
+                }
             }
         }
     }
@@ -517,7 +562,17 @@ impl RepoReader<'_> {
             path: self.dir.join(rel),
             reason,
         };
+        // A version kept in release tags (hatch-vcs, setuptools-scm, an npm `0.0.0-dev`
+        // placeholder) is read from the tags once the repository's convention is known.
+        let tag_versioned = match &pkg.version {
+            Some(OwnVersion::Dynamic) => true,
+            Some(OwnVersion::Declared { version, .. }) => {
+                eco == Ecosystem::Npm && is_placeholder(version)
+            }
+            _ => false,
+        };
         let written = match &pkg.version {
+            _ if tag_versioned => "0.0.0".to_owned(),
             Some(OwnVersion::Declared { version, .. }) => version.clone(),
             Some(OwnVersion::Inherited) => match root.workspace.and_then(|w| w.version.clone()) {
                 Some(v) => v,
@@ -554,6 +609,9 @@ impl RepoReader<'_> {
         let mut package = Package::new(name, &self.entry.name, eco, version, rel);
         if !pkg.publish && !self.entry.release_unpublished {
             package = package.unpublished();
+        }
+        if tag_versioned {
+            package = package.tag_versioned();
         }
         Ok(Found {
             package,

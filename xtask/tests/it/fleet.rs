@@ -182,6 +182,21 @@ fn watch_check_reports_new_versions_with_exit_100_and_fails_loudly() {
         .clone();
     assert_eq!(gone["status"], "error");
     assert!(gone["error"].as_str().unwrap().contains("500"));
+    // Something new from another source: 100 with --exit-code, the failure still reported.
+    server.route("/fresh", Route::json(&npm_doc(&["3.0.0".into()])));
+    assert_eq!(env.run(&["watch", "add", "npm:fresh"]).0, 0);
+    let (code, v, _) = env.run(&["watch", "check", "--exit-code", "--json"]);
+    assert_eq!(
+        (code, v["new"][0]["source"].as_str()),
+        (100, Some("npm:fresh"))
+    );
+    assert!(
+        v["sources"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|s| s["status"] == "error")
+    );
     let (code, v, _) = env.run(&["watch", "add", "svn:tool", "--json"]);
     assert_eq!((code, v["schema"].as_str()), (2, Some("lockstep.error/v1")));
 }

@@ -509,3 +509,51 @@ fn tag_check_follows_the_repository_convention() {
         assert_eq!(code, Some(0), "{repo} {tag}: {out}");
     }
 }
+
+#[test]
+fn tag_versioned_packages_are_released_by_their_tags() {
+    let m = Mono::new();
+    let (code, out, err) = m.lockstep("tagged.toml", &["--status", "--json"]);
+    assert_eq!(code, 0, "{err}");
+    let status: Value = serde_json::from_str(&out).unwrap();
+    let version = |name: &str| {
+        status["packages"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|p| p["name"] == name)
+            .map(|p| p["version"].as_str().unwrap().to_owned())
+    };
+    // hatch-vcs: the latest tag, not the manifest; npm 0.0.0-dev likewise.
+    assert_eq!(version("pyup").as_deref(), Some("1.2.0"));
+    assert_eq!(version("webui").as_deref(), Some("2.0.0"));
+
+    let before = std::fs::read_to_string(m.dir().join("pydown/pyproject.toml")).unwrap();
+    let (code, _, err) = m.lockstep(
+        "tagged.toml",
+        &["--from", "pyup", "--bump", "minor", "--yes"],
+    );
+    assert_eq!(code, 0, "{err}");
+    assert_eq!(m.git("pyup", &["tag", "--points-at", "HEAD"]), "v1.3.0");
+    assert_eq!(m.git("pydown", &["tag", "--points-at", "HEAD"]), "v0.4.1");
+    // The pin moved, no version field was written, and there is one release commit.
+    let after = std::fs::read_to_string(m.dir().join("pydown/pyproject.toml")).unwrap();
+    assert_eq!(after, before.replace("pyup>=1.2,<1.3", "pyup>=1.3,<2.0"));
+    assert_eq!(
+        m.git("pydown", &["log", "-1", "--format=%s"]),
+        "chore(release): pydown v0.4.1"
+    );
+    // The hook's rule: a strict SemVer tag is a tag-versioned package's version.
+    let out = m
+        .command(env!("CARGO_BIN_EXE_lockstep"))
+        .args(["tag-check", "--repo"])
+        .arg(m.dir().join("pydown"))
+        .arg("v0.4.1")
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stdout)
+    );
+}

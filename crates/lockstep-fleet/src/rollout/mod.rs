@@ -11,8 +11,8 @@
 //! Crash safety: every transition is one SQLite transaction with its audit record (the
 //! fleet's outbox). A halt commits the new state, the halt event *and the quarantine* together,
 //! with `followup_pending` set; the notification is sent after the commit and the flag cleared.
-//! A crash in between (failpoint `rollout_advance_after_commit`) leaves a halted, quarantined
-//! rollout whose notification the next rollout command sends.
+//! A crash in between (failpoint `rollout_advance_after_commit`, one of [`crate::FAILPOINTS`])
+//! leaves a halted, quarantined rollout whose notification the next rollout command sends.
 
 mod advance;
 mod units;
@@ -32,12 +32,6 @@ use crate::Error;
 use crate::events::{DeliveryReport, Event, Notifier};
 use crate::home::{Fleet, Pending};
 use crate::spec::{Channel, ComponentVersion, check_text};
-
-/// The failpoints of `rollout advance`, in the order they are reached.
-pub const FAILPOINTS: &[&str] = &[
-    "rollout_advance_before_commit",
-    "rollout_advance_after_commit",
-];
 
 pub(crate) fn unix(now: SystemTime) -> i64 {
     lockstep_state::time::unix_seconds(now)

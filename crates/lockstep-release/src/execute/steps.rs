@@ -213,7 +213,8 @@ pub(super) fn release_steps(
     work.timed("version", |w| {
         // Members that inherit `[workspace.package] version` are bumped at the root, once.
         let mut root_version: Option<&semver::Version> = None;
-        for step in &released {
+        // A tag-versioned package's version is its tag: no field to edit.
+        for step in released.iter().filter(|s| !s.tag_versioned) {
             let eco = step.ecosystem;
             let mut file = step.manifest.clone();
             let mut text = std::fs::read_to_string(dir.join(&file))

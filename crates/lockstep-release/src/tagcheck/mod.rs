@@ -279,6 +279,9 @@ impl TagCheck {
 
 /// A package as the tagged commit declares it.
 struct Declared {
+    /// The version lives in release tags (dynamic, or an npm `0.0.0-dev` placeholder): any
+    /// strict SemVer tag names it.
+    tag_versioned: bool,
     package: Option<String>,
     written: String,
     ecosystem: Ecosystem,
@@ -357,6 +360,8 @@ pub fn check_tag(repo_dir: &Path, tag: &str) -> Result<TagCheck, Error> {
                 ),
             },
         ),
+        // A tag-versioned package: the (strict SemVer) tag is its version.
+        (Ok(_), Some(d), _) if d.tag_versioned => None,
         (Ok(_), Some(d), Some(Err(reason))) => problem(
             ProblemCode::NoVersion,
             format!("{} at {short}: {reason}", d.file),
@@ -438,7 +443,19 @@ impl Reader<'_> {
                     Some(OwnVersion::Inherited) => ws_version.clone().unwrap_or_default(),
                     _ => String::new(),
                 };
+                let tag_versioned = match &pkg.version {
+                    Some(OwnVersion::Dynamic) => true,
+                    Some(OwnVersion::Declared { version, .. }) => {
+                        ecosystem == Ecosystem::Npm
+                            && matches!(
+                                version.trim(),
+                                "0.0.0-dev" | "0.0.0-development" | "0.0.0-semantically-released"
+                            )
+                    }
+                    _ => false,
+                };
                 Declared {
+                    tag_versioned,
                     tag_prefix: match (&pkg_name, prefixed) {
                         (Some(n), true) => format!("{n}-"),
                         _ => String::new(),
@@ -456,6 +473,7 @@ impl Reader<'_> {
                     }
                     if let Some(version) = &ws_version {
                         return Ok(Some(Declared {
+                            tag_versioned: false,
                             package: None,
                             written: version.clone(),
                             ecosystem,
