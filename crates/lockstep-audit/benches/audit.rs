@@ -1,24 +1,33 @@
-//! Audit log benchmarks, as ratios against baselines measured in the same run.
+//! Audit log benchmarks on divan, as ratios against baselines measured in the same run.
 //!
-//! - append: `AuditLog::append` (open, lock, read the tail, seal, write, `fdatasync`) against a
-//!   bare loop that writes a line of the same size to an open file and calls the same
-//!   `fdatasync` (`File::sync_data`). Target: at most 1.5x.
+//! - append: `AuditLog::append` (open, lock, read the tail, seal, write, `fdatasync`), 200
+//!   records to a fresh log per sample, against a bare loop that writes a line of the same
+//!   size to an open file and calls the same `fdatasync` (`File::sync_data`). Target: at most
+//!   1.5x.
 //! - verify: `AuditLog::verify` over a log of 20,000 records against raw SHA-256 over the same
 //!   bytes in memory (and, for reference, read-from-page-cache plus SHA-256). Target: at least
 //!   0.5x the speed.
 //!
-//! Run with `cargo bench -p lockstep-audit`. Each figure is the median of several rounds.
+//! Run with `cargo bench -p lockstep-audit`. The summary compares the medians.
 
-use std::fs::OpenOptions;
+use std::fs::{File, OpenOptions};
 use std::hint::black_box;
 use std::io::Write;
-use std::time::{Duration, Instant, SystemTime};
+use std::path::PathBuf;
+use std::sync::LazyLock;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::time::{Duration, SystemTime};
 
+use divan::Bencher;
 use lockstep_audit::{AuditLog, NewRecord, action};
 use sha2::{Digest, Sha256};
 
+#[path = "../../../benches/ratio.rs"]
+mod ratio;
+
+use ratio::{Ratio, Target, timed};
+
 const APPENDS: u64 = 200;
-const ROUNDS: usize = 5;
 const VERIFY_RECORDS: u64 = 20_000;
 
 fn record(i: u64) -> NewRecord {
@@ -31,104 +40,148 @@ fn record(i: u64) -> NewRecord {
         .detail("duration_ms", 1234)
 }
 
-fn median(mut samples: Vec<Duration>) -> Duration {
-    samples.sort();
-    samples[samples.len() / 2]
+/// A temp dir, the size of an appended line, and a 20,000-record log to verify.
+struct Fixture {
+    dir: tempfile::TempDir,
+    line_len: usize,
+    verify: AuditLog,
+    verify_bytes: Vec<u8>,
 }
 
-fn bench_append(dir: &std::path::Path) -> (Duration, Duration, usize) {
-    let mut ours = Vec::new();
-    let mut bare = Vec::new();
-    let mut line_len = 0;
-    for round in 0..ROUNDS {
-        let log = AuditLog::open(dir.join(format!("append-{round}.jsonl"))).expect("open");
-        let start = Instant::now();
-        for i in 0..APPENDS {
-            black_box(log.append(record(i)).expect("append"));
-        }
-        ours.push(start.elapsed());
-        let bytes = std::fs::read(log.path()).expect("read");
-        line_len = bytes.len() / APPENDS as usize;
-
-        let line = {
-            let mut l = vec![b'x'; line_len - 1];
-            l.push(b'\n');
-            l
-        };
-        let mut file = OpenOptions::new()
-            .create(true)
-            .append(true)
-            .open(dir.join(format!("bare-{round}.jsonl")))
-            .expect("open");
-        let start = Instant::now();
-        for _ in 0..APPENDS {
-            file.write_all(&line).expect("write");
-            file.sync_data().expect("sync");
-        }
-        bare.push(start.elapsed());
+static FIXTURE: LazyLock<Fixture> = LazyLock::new(|| {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let probe = AuditLog::open(dir.path().join("probe.jsonl")).expect("open");
+    for i in 0..APPENDS {
+        probe.append(record(i)).expect("append");
     }
-    (median(ours), median(bare), line_len)
-}
+    let line_len = std::fs::read(probe.path()).expect("read").len() / APPENDS as usize;
 
-fn bench_verify(dir: &std::path::Path) -> (Duration, Duration, Duration, u64) {
-    let path = dir.join("verify.jsonl");
-    let log = AuditLog::open(&path).expect("open");
     // Built through the API (fsync-bound, a few seconds), so the chain is the real thing.
+    let verify = AuditLog::open(dir.path().join("verify.jsonl")).expect("open");
     for i in 0..VERIFY_RECORDS {
-        log.append(record(i)).expect("append");
+        verify.append(record(i)).expect("append");
     }
-    let bytes = std::fs::read(&path).expect("read");
-    let mut ours = Vec::new();
-    let mut raw = Vec::new();
-    let mut read_raw = Vec::new();
-    for _ in 0..ROUNDS {
-        let start = Instant::now();
-        let report = log.verify().expect("verify");
-        ours.push(start.elapsed());
-        assert!(report.is_ok() && report.records == VERIFY_RECORDS);
-
-        let start = Instant::now();
-        black_box(Sha256::digest(black_box(&bytes)));
-        raw.push(start.elapsed());
-
-        let start = Instant::now();
-        let fresh = std::fs::read(&path).expect("read");
-        black_box(Sha256::digest(&fresh));
-        read_raw.push(start.elapsed());
+    let verify_bytes = std::fs::read(verify.path()).expect("read");
+    Fixture {
+        dir,
+        line_len,
+        verify,
+        verify_bytes,
     }
-    (
-        median(ours),
-        median(raw),
-        median(read_raw),
-        bytes.len() as u64,
-    )
+});
+
+/// A path no sample has used.
+fn fresh(stem: &str) -> PathBuf {
+    static NEXT: AtomicUsize = AtomicUsize::new(0);
+    let n = NEXT.fetch_add(1, Ordering::Relaxed);
+    FIXTURE.dir.path().join(format!("{stem}-{n}.jsonl"))
 }
 
-fn mib_per_s(bytes: u64, d: Duration) -> f64 {
-    bytes as f64 / (1024.0 * 1024.0) / d.as_secs_f64()
+#[divan::bench_group(sample_count = 7, sample_size = 1)]
+mod append {
+    use super::*;
+
+    /// `AuditLog::append`, 200 records to a fresh log.
+    #[divan::bench]
+    fn audit(bencher: Bencher) {
+        bencher
+            .with_inputs(|| AuditLog::open(fresh("append")).expect("open"))
+            .bench_local_values(|log| {
+                timed("append", || {
+                    for i in 0..APPENDS {
+                        black_box(log.append(record(i)).expect("append"));
+                    }
+                })
+            });
+    }
+
+    /// The baseline: 200 lines of the same size, each written and `fdatasync`ed.
+    #[divan::bench]
+    fn bare_write_fdatasync(bencher: Bencher) {
+        let mut line = vec![b'x'; FIXTURE.line_len - 1];
+        line.push(b'\n');
+        bencher
+            .with_inputs(|| -> File {
+                OpenOptions::new()
+                    .create(true)
+                    .append(true)
+                    .open(fresh("bare"))
+                    .expect("open")
+            })
+            .bench_local_values(|mut file| {
+                timed("bare", || {
+                    for _ in 0..APPENDS {
+                        file.write_all(&line).expect("write");
+                        file.sync_data().expect("sync");
+                    }
+                })
+            });
+    }
+}
+
+#[divan::bench_group(sample_count = 7, sample_size = 1)]
+mod verify {
+    use super::*;
+
+    /// `AuditLog::verify` over 20,000 records.
+    #[divan::bench]
+    fn audit(bencher: Bencher) {
+        bencher.bench_local(|| {
+            let report = timed("verify", || FIXTURE.verify.verify().expect("verify"));
+            assert!(report.is_ok() && report.records == VERIFY_RECORDS);
+        });
+    }
+
+    /// The baseline: SHA-256 over the same bytes, in memory.
+    #[divan::bench]
+    fn raw_sha256(bencher: Bencher) {
+        bencher.bench_local(|| {
+            timed("sha256", || {
+                Sha256::digest(black_box(&FIXTURE.verify_bytes))
+            })
+        });
+    }
+
+    /// For reference: reading the file (from the page cache) and SHA-256 over it.
+    #[divan::bench]
+    fn read_and_sha256(bencher: Bencher) {
+        bencher.bench_local(|| {
+            timed("read_sha256", || {
+                let fresh = std::fs::read(FIXTURE.verify.path()).expect("read");
+                Sha256::digest(&fresh)
+            })
+        });
+    }
 }
 
 fn main() {
-    let dir = tempfile::tempdir().expect("temp dir");
-
-    let (ours, bare, line_len) = bench_append(dir.path());
-    let per = |d: Duration| d.as_secs_f64() * 1e6 / APPENDS as f64;
-    let ratio = ours.as_secs_f64() / bare.as_secs_f64();
+    let f = &*FIXTURE;
     println!(
-        "append ({APPENDS} records of {line_len} B, fdatasync each): audit {:.1} us/record, bare write+fdatasync {:.1} us/record, ratio {ratio:.2}x (target <= 1.5x) {}",
-        per(ours),
-        per(bare),
-        if ratio <= 1.5 { "OK" } else { "MISSED" }
+        "audit: append {APPENDS} records of {} B, fdatasync each; verify {VERIFY_RECORDS} records, {} B",
+        f.line_len,
+        f.verify_bytes.len()
     );
-
-    let (ours, raw, read_raw, len) = bench_verify(dir.path());
-    let speed = raw.as_secs_f64() / ours.as_secs_f64();
-    let speed_read = read_raw.as_secs_f64() / ours.as_secs_f64();
-    println!(
-        "verify ({VERIFY_RECORDS} records, {len} B): audit {:.0} MiB/s, raw sha256 in memory {:.0} MiB/s, speed ratio {speed:.2}x (target >= 0.5x) {}; vs read+sha256 {:.0} MiB/s: {speed_read:.2}x",
-        mib_per_s(len, ours),
-        mib_per_s(len, raw),
-        if speed >= 0.5 { "OK" } else { "MISSED" },
-        mib_per_s(len, read_raw),
-    );
+    ratio::main(&[
+        Ratio::new("append, audit / bare write+fdatasync", "append", "bare")
+            .target(Target::AtMost(1.5)),
+        Ratio::new(
+            "verify speed, audit vs raw sha256 in memory (sha256 time / verify time)",
+            "sha256",
+            "verify",
+        )
+        .target(Target::AtLeast(0.5)),
+        Ratio::new(
+            "verify speed, audit vs read+sha256 (read+sha256 time / verify time)",
+            "read_sha256",
+            "verify",
+        ),
+    ]);
+    if let Some(verify) = ratio::median("verify").filter(|_| ratio::measuring()) {
+        let mib_s = f.verify_bytes.len() as f64 / (1024.0 * 1024.0) / verify.as_secs_f64();
+        let per = |key| ratio::median(key).map(|d| d.as_secs_f64() * 1e6 / APPENDS as f64);
+        if let (Some(audit), Some(bare)) = (per("append"), per("bare")) {
+            println!("  append: audit {audit:.1} us/record, bare {bare:.1} us/record");
+        }
+        println!("  verify: audit {mib_s:.0} MiB/s");
+    }
 }

@@ -1,33 +1,38 @@
-//! Planning a synthetic DAG of 10,000 packages and 50,000 edges (issue 4: under 100 ms).
+//! Planning a synthetic DAG of 10,000 packages and 50,000 edges, on divan (issue 9: `plan`,
+//! digest included, under 20 ms on both shapes).
 //!
-//! `cargo bench -p lockstep-cascade` prints, from one run on one thread:
-//! - `Graph::new`: validation, indexing, cycle check;
-//! - `plan`: released set, waves, bumps, pin edits, tags, digest, from a root set that
+//! `cargo bench -p lockstep-cascade` times, on one thread, for two shapes of graph, "wide"
+//! (few, large waves) and "deep" (many small waves):
+//! - `graph_new`: `Graph::new`, validation, indexing, cycle check;
+//! - `plan`: released set, waves, bumps, pin edits, tags, reasons, digest, from a root set that
 //!   releases most of the graph;
-//! - a naive baseline for the ordering alone: the released set by rescanning the edge list
-//!   until nothing changes, then waves by rescanning it once per wave (its waves are asserted
-//!   equal to the plan's, so both sides do the same ordering job);
-//! - the ratio naive / `plan`, which is what to compare across machines;
+//! - `digest`: `Plan::compute_digest` alone (part of `plan`);
+//! - `naive_ordering`, the same-run baseline for the ordering alone: the released set by
+//!   rescanning the edge list until nothing changes, then waves by rescanning it once per wave
+//!   (its waves are checked equal to the plan's before timing, so both sides do the same
+//!   ordering job); its cost grows with the number of waves, the planner's does not;
 //!
-//! for two shapes of graph: "wide" (few, large waves) and "deep" (many small waves), where
-//! the naive way's cost grows with the number of waves and the planner's does not.
+//! then prints the ratio naive / `plan` per shape, which is what to compare across machines.
 
-use std::hint::black_box;
-use std::time::{Duration, Instant};
+use std::cell::RefCell;
+use std::sync::LazyLock;
 
+use divan::Bencher;
 use lockstep_cascade::{
-    Bump, DepKind, Ecosystem, Edge, Graph, Package, PinSpec, Repo, Request, plan,
+    Bump, DepKind, Ecosystem, Edge, Graph, Package, PinSpec, Plan, ReleaseDependents, Repo,
+    Request, plan,
 };
 use semver::Version;
+
+#[path = "../../../benches/ratio.rs"]
+mod ratio;
+
+use ratio::{Ratio, timed};
 
 const PACKAGES: usize = 10_000;
 const EDGES: usize = 50_000;
 const PER_REPO: usize = 5;
-/// A dependency is chosen among the `window` packages before its dependent: the smaller
-/// the window, the deeper the graph (more waves).
-const SHAPES: [(&str, usize); 2] = [("wide", 400), ("deep", 25)];
 const ROOTS: usize = 20;
-const RUNS: usize = 11;
 
 /// splitmix64: a fixed seed gives the same graph on every run.
 struct Rng(u64);
@@ -148,111 +153,202 @@ fn naive_waves(edges: &[(usize, usize)], roots: &[usize]) -> Vec<Vec<usize>> {
     waves
 }
 
-fn median(mut times: Vec<Duration>) -> Duration {
-    times.sort();
-    times[times.len() / 2]
+/// One shape's inputs, its graph and plan, checked once before anything is timed.
+struct Fixture {
+    packages: Vec<Package>,
+    edges: Vec<Edge>,
+    repos: Vec<Repo>,
+    graph: Graph,
+    request: Request,
+    plan: Plan,
+    /// The ordering (normal, build) edges by index: (dependent, dependency).
+    ordering: Vec<(usize, usize)>,
+    roots: Vec<usize>,
 }
 
-fn ms(d: Duration) -> f64 {
-    d.as_secs_f64() * 1e3
+impl Fixture {
+    /// A dependency is chosen among the `window` packages before its dependent: the smaller
+    /// the window, the deeper the graph (more waves).
+    fn new(window: usize) -> Self {
+        let (packages, edges, repos) = landscape(window);
+        let graph = Graph::new(packages.clone(), edges.clone(), repos.clone())
+            .expect("the synthetic graph is acyclic");
+        // Every transitive dependent, as the naive ordering computes.
+        let request = Request::new((0..ROOTS).map(name))
+            .with_bump(Bump::Minor)
+            .with_release_dependents(ReleaseDependents::Always);
+        let plan = plan(&graph, &request).expect("plans");
+        assert_eq!(plan.compute_digest(), plan.digest);
+        let index = |n: &str| -> usize { n[4..].parse().expect("pkg-NNNNN") };
+        let ordering: Vec<(usize, usize)> = edges
+            .iter()
+            .filter(|e| e.kind != DepKind::Dev)
+            .map(|e| (index(&e.dependent), index(&e.dependency)))
+            .collect();
+        let roots: Vec<usize> = (0..ROOTS).collect();
+        // Released steps only: a dev dependent whose requirement no longer admits a released
+        // version is edited (not released) in a wave of its own choosing.
+        let planned: Vec<Vec<usize>> = plan
+            .waves
+            .iter()
+            .map(|w| {
+                w.iter()
+                    .filter(|s| s.release)
+                    .map(|s| index(&s.package))
+                    .collect::<Vec<usize>>()
+            })
+            .filter(|w| !w.is_empty())
+            .collect();
+        assert_eq!(
+            naive_waves(&ordering, &roots),
+            planned,
+            "the naive ordering and the plan must agree"
+        );
+        Fixture {
+            packages,
+            edges,
+            repos,
+            graph,
+            request,
+            plan,
+            ordering,
+            roots,
+        }
+    }
+
+    fn describe(&self, shape: &str) {
+        let edits: usize = self.plan.steps().map(|s| s.pin_edits.len()).sum();
+        println!(
+            "{shape}: {PACKAGES} packages, {EDGES} edges ({} ordering), {} repositories; \
+             releases {} packages (and edits {}) in {} waves, {edits} pin edits, {} notes, {:.1} MB as JSON",
+            self.ordering.len(),
+            self.repos.len(),
+            self.plan.steps().filter(|s| s.release).count(),
+            self.plan.edited_only.len(),
+            self.plan.waves.len(),
+            self.plan.notes.len(),
+            self.plan.to_json().len() as f64 / 1e6
+        );
+    }
 }
+
+static WIDE: LazyLock<Fixture> = LazyLock::new(|| Fixture::new(400));
+static DEEP: LazyLock<Fixture> = LazyLock::new(|| Fixture::new(25));
+
+fn graph_new(bencher: Bencher, f: &Fixture, key: &'static str) {
+    bencher
+        .with_inputs(|| (f.packages.clone(), f.edges.clone(), f.repos.clone()))
+        .bench_local_values(|(p, e, r)| {
+            timed(key, || {
+                Graph::new(p, e, r).expect("the synthetic graph is acyclic")
+            })
+        });
+}
+
+fn plan_all(bencher: Bencher, f: &Fixture, key: &'static str) {
+    // Every plan is kept until the end: a planning run happens once in a process, so the
+    // allocator's reuse of an earlier run's memory is no part of it.
+    let kept = RefCell::new(Vec::new());
+    bencher.bench_local(|| {
+        let p = timed(key, || plan(&f.graph, &f.request).expect("plans"));
+        kept.borrow_mut().push(p);
+    });
+}
+
+fn digest(bencher: Bencher, f: &Fixture, key: &'static str) {
+    bencher.bench_local(|| timed(key, || f.plan.compute_digest()));
+}
+
+fn naive_ordering(bencher: Bencher, f: &Fixture, key: &'static str) {
+    bencher.bench_local(|| timed(key, || naive_waves(&f.ordering, &f.roots)));
+}
+
+/// One divan group per shape: `$fixture`'s four benchmarks, keyed `$shape/NAME`.
+macro_rules! shape {
+    ($module:ident, $fixture:ident) => {
+        #[divan::bench_group(sample_size = 1)]
+        mod $module {
+            use divan::Bencher;
+
+            #[divan::bench(sample_count = 11)]
+            fn graph_new(bencher: Bencher) {
+                super::graph_new(
+                    bencher,
+                    &super::$fixture,
+                    concat!(stringify!($module), "/graph_new"),
+                );
+            }
+
+            #[divan::bench(sample_count = 11)]
+            fn plan(bencher: Bencher) {
+                super::plan_all(
+                    bencher,
+                    &super::$fixture,
+                    concat!(stringify!($module), "/plan"),
+                );
+            }
+
+            #[divan::bench(sample_count = 11)]
+            fn digest(bencher: Bencher) {
+                super::digest(
+                    bencher,
+                    &super::$fixture,
+                    concat!(stringify!($module), "/digest"),
+                );
+            }
+
+            #[divan::bench(sample_count = 5)]
+            fn naive_ordering(bencher: Bencher) {
+                super::naive_ordering(
+                    bencher,
+                    &super::$fixture,
+                    concat!(stringify!($module), "/naive_ordering"),
+                );
+            }
+        }
+    };
+}
+
+shape!(wide, WIDE);
+shape!(deep, DEEP);
 
 fn main() {
-    if cfg!(debug_assertions) {
+    if cfg!(debug_assertions) && ratio::measuring() {
         eprintln!("warning: built without optimisations; run `cargo bench -p lockstep-cascade`");
     }
-    for (shape, window) in SHAPES {
-        run(shape, window);
+    WIDE.describe("wide");
+    DEEP.describe("deep");
+    ratio::main(&[
+        Ratio::new(
+            "wide naive_ordering / plan",
+            "wide/naive_ordering",
+            "wide/plan",
+        ),
+        Ratio::new(
+            "deep naive_ordering / plan",
+            "deep/naive_ordering",
+            "deep/plan",
+        ),
+    ]);
+    if !ratio::measuring() {
+        return;
     }
-}
-
-fn run(shape: &str, window: usize) {
-    let (packages, edges, repos) = landscape(window);
-    let request = Request::new((0..ROOTS).map(name)).with_bump(Bump::Minor);
-
-    // Every result is kept until the end: a planning run happens once in a process, so the
-    // allocator's clean-up of earlier runs is no part of it.
-    let mut graph_times = Vec::with_capacity(RUNS);
-    let mut graphs = Vec::with_capacity(RUNS);
-    for _ in 0..RUNS {
-        let (p, e, r) = (packages.clone(), edges.clone(), repos.clone());
-        let start = Instant::now();
-        let graph = black_box(Graph::new(p, e, r).expect("the synthetic graph is acyclic"));
-        graph_times.push(start.elapsed());
-        graphs.push(graph);
+    for shape in ["wide", "deep"] {
+        let key = |what: &str| format!("{shape}/{what}");
+        if let (Some(g), Some(p)) = (
+            ratio::median(&key("graph_new")),
+            ratio::median(&key("plan")),
+        ) {
+            let verdict = if p.as_secs_f64() < 0.020 {
+                "ok"
+            } else {
+                "MISSED"
+            };
+            println!(
+                "  {shape}: plan (digest included) {}, target < 20 ms: {verdict}; Graph::new + plan {}",
+                ratio::show(p),
+                ratio::show(g + p)
+            );
+        }
     }
-    let graph = &graphs[0];
-
-    let mut plan_times = Vec::with_capacity(RUNS);
-    let mut plans = vec![plan(graph, &request).expect("plans")]; // warm-up
-    for _ in 0..RUNS {
-        let start = Instant::now();
-        let next = black_box(plan(black_box(graph), black_box(&request)).expect("plans"));
-        plan_times.push(start.elapsed());
-        plans.push(next);
-    }
-    let result = &plans[0];
-
-    let ordering: Vec<(usize, usize)> = edges
-        .iter()
-        .filter(|e| e.kind != DepKind::Dev)
-        .map(|e| {
-            (
-                e.dependent[4..].parse().expect("pkg-NNNNN"),
-                e.dependency[4..].parse().expect("pkg-NNNNN"),
-            )
-        })
-        .collect();
-    let roots: Vec<usize> = (0..ROOTS).collect();
-    let mut naive_times = Vec::with_capacity(3);
-    let mut naive = Vec::new();
-    for _ in 0..3 {
-        let start = Instant::now();
-        naive = black_box(naive_waves(black_box(&ordering), &roots));
-        naive_times.push(start.elapsed());
-    }
-    let planned: Vec<Vec<usize>> = result
-        .waves
-        .iter()
-        .map(|w| {
-            w.iter()
-                .map(|s| s.package[4..].parse().expect("pkg-NNNNN"))
-                .collect()
-        })
-        .collect();
-    assert_eq!(naive, planned, "the naive ordering and the plan must agree");
-
-    let start = Instant::now();
-    let digest = black_box(result.compute_digest());
-    let digest_time = start.elapsed();
-    assert_eq!(digest, result.digest);
-    let released = result.steps().count();
-    let edits: usize = result.steps().map(|s| s.pin_edits.len()).sum();
-    let (g, p, n) = (median(graph_times), median(plan_times), median(naive_times));
-    println!(
-        "{shape}: {PACKAGES} packages, {EDGES} edges ({} ordering), {} repositories",
-        ordering.len(),
-        repos.len()
-    );
-    println!(
-        "  released {released} packages in {} waves, {edits} pin edits, {} notes",
-        result.waves.len(),
-        result.notes.len()
-    );
-    println!("  Graph::new           {:8.2} ms (median of {RUNS})", ms(g));
-    println!("  plan                 {:8.2} ms (median of {RUNS})", ms(p));
-    println!(
-        "    of which digest    {:8.2} ms (the plan is {:.1} MB as JSON)",
-        ms(digest_time),
-        result.to_json().len() as f64 / 1e6
-    );
-    println!(
-        "  Graph::new + plan    {:8.2} ms   target < 100 ms",
-        ms(g + p)
-    );
-    println!("  naive ordering only  {:8.2} ms (median of 3)", ms(n));
-    println!(
-        "  ratio naive / plan   {:8.1}x",
-        n.as_secs_f64() / p.as_secs_f64()
-    );
 }

@@ -3,10 +3,12 @@
 //!
 //! Every string is written as its length (u64, little endian) and its bytes, every list as
 //! its length and its items, every option as a 0 or 1 byte and the value, every version as
-//! its string form; fields in declaration order. The encoding is unambiguous, so two plans
-//! that differ anywhere have different inputs. A test in `tests/it` changes every value of a
-//! plan's JSON in turn and checks the digest changes, so a field added to a step and
-//! forgotten here fails it.
+//! its major, minor and patch (u64, little endian) then its pre-release and build strings;
+//! fields in declaration order, the schema name first, the notes and heads last. The encoding
+//! is unambiguous, so two plans that differ anywhere have different inputs. A test in
+//! `tests/it` changes every value of a plan's JSON in turn and checks the digest changes, so a
+//! field added to a step and forgotten here fails it; another writes the encoding out in full,
+//! hashes it at once, and checks the planner's streamed digest against it on random plans.
 
 use std::collections::BTreeMap;
 
@@ -17,7 +19,11 @@ use crate::{PinEdit, Step, Upstream};
 
 /// The encoder: bytes gather in a buffer that is hashed in large blocks (many small
 /// `update` calls cost more than the hashing itself).
-struct Canon {
+///
+/// [`digest`] encodes a finished plan; the planner encodes each step as soon as it is made,
+/// while its strings are still in cache, through the same methods: [`Canon::begin`], then per
+/// wave [`Canon::wave`] and its [`Canon::step`]s, then [`Canon::end`].
+pub(crate) struct Canon {
     hasher: Sha256,
     buf: Vec<u8>,
 }
@@ -25,35 +31,77 @@ struct Canon {
 const BLOCK: usize = 1 << 16;
 
 impl Canon {
-    fn new() -> Self {
+    pub(crate) fn new() -> Self {
         Canon {
             hasher: Sha256::new(),
             buf: Vec::with_capacity(BLOCK + 1024),
         }
     }
 
+    /// Appends to the buffer; [`Canon::flush`] hashes it once it is a block.
+    #[inline]
     fn bytes(&mut self, b: &[u8]) {
         self.buf.extend_from_slice(b);
+    }
+
+    /// Hashes the buffer once it holds a block. Called between items (a step, a note), so
+    /// the per-field appends check nothing; a large step only makes the buffer longer.
+    #[inline]
+    fn flush(&mut self) {
         if self.buf.len() >= BLOCK {
             self.hasher.update(&self.buf);
             self.buf.clear();
         }
     }
 
-    fn finish(mut self) -> impl AsRef<[u8]> {
-        self.hasher.update(&self.buf);
-        self.hasher.finalize()
+    /// The plan's start: its schema and number of waves.
+    pub(crate) fn begin(&mut self, waves: usize) {
+        self.str(PLAN_SCHEMA);
+        self.len(waves);
     }
 
+    /// A wave's start: its number of steps.
+    pub(crate) fn wave(&mut self, steps: usize) {
+        self.len(steps);
+        self.flush();
+    }
+
+    /// The plan's end: its notes and heads; the digest, lower-case hex.
+    pub(crate) fn end(mut self, notes: &[String], heads: &BTreeMap<String, String>) -> String {
+        self.len(notes.len());
+        for n in notes {
+            self.str(n);
+            self.flush();
+        }
+        self.len(heads.len());
+        for (repo, head) in heads {
+            self.str(repo);
+            self.str(head);
+            self.flush();
+        }
+        self.hasher.update(&self.buf);
+        let hash = self.hasher.finalize();
+        let mut hex = String::with_capacity(64);
+        for &b in hash.iter() {
+            hex.push(char::from(HEX[usize::from(b >> 4)]));
+            hex.push(char::from(HEX[usize::from(b & 0xf)]));
+        }
+        hex
+    }
+
+    #[inline]
     fn u64(&mut self, n: u64) {
         self.bytes(&n.to_le_bytes());
     }
 
+    #[inline]
     fn len(&mut self, n: usize) {
         self.u64(n as u64);
     }
 
+    #[inline]
     fn str(&mut self, s: &str) {
+        self.buf.reserve(8 + s.len());
         self.len(s.len());
         self.bytes(s.as_bytes());
     }
@@ -94,7 +142,7 @@ impl Canon {
         });
     }
 
-    fn step(&mut self, s: &Step) {
+    pub(crate) fn step(&mut self, s: &Step) {
         // Destructured so that a new field does not compile until it is hashed.
         let Step {
             package,
@@ -142,6 +190,7 @@ impl Canon {
         if *tag_versioned {
             self.str("tag-versioned");
         }
+        self.flush();
     }
 }
 
@@ -152,30 +201,14 @@ pub(crate) fn digest(
     heads: &BTreeMap<String, String>,
 ) -> String {
     let mut c = Canon::new();
-    c.str(PLAN_SCHEMA);
-    c.len(waves.len());
+    c.begin(waves.len());
     for wave in waves {
-        c.len(wave.len());
+        c.wave(wave.len());
         for s in wave {
             c.step(s);
         }
     }
-    c.len(notes.len());
-    for n in notes {
-        c.str(n);
-    }
-    c.len(heads.len());
-    for (repo, head) in heads {
-        c.str(repo);
-        c.str(head);
-    }
-    let hash = c.finish();
-    let mut hex = String::with_capacity(64);
-    for b in hash.as_ref() {
-        hex.push(char::from(HEX[usize::from(b >> 4)]));
-        hex.push(char::from(HEX[usize::from(b & 0xf)]));
-    }
-    hex
+    c.end(notes, heads)
 }
 
 const HEX: &[u8; 16] = b"0123456789abcdef";

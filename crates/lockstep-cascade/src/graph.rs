@@ -1,9 +1,11 @@
 //! The validated graph: packages indexed by name, adjacency both ways, no cycle through
 //! normal or build edges.
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::HashMap;
+use std::hash::BuildHasherDefault;
 
-use crate::{Edge, Error, Package, Repo};
+use crate::index::{FastHasher, NameIndex, push_version, version_len};
+use crate::{DepKind, Edge, Error, Package, PinSpec, Repo};
 
 /// Packages, edges and repositories, validated and indexed.
 ///
@@ -11,15 +13,27 @@ use crate::{Edge, Error, Package, Repo};
 #[derive(Debug, Clone)]
 pub struct Graph {
     pub(crate) packages: Vec<Package>,
-    pub(crate) index: HashMap<String, usize>,
+    /// Package names to positions in `packages`.
+    /// (Names are copied in: a lookup then compares against the table's own key, not the
+    /// package's, which sits elsewhere in memory.)
+    index: HashMap<String, usize, BuildHasherDefault<FastHasher>>,
     pub(crate) edges: Vec<Edge>,
+    /// Per edge: what the planner reads of it, compact (see [`EdgeFacts`]).
+    pub(crate) facts: Vec<EdgeFacts>,
+    /// Every edge's file and pin text, one after the other.
+    edge_texts: String,
     /// Per package: the edges where it is the dependent, ordered by dependency.
     pub(crate) upstream: Adjacency,
     /// Per package: the edges where it is the dependency, ordered by dependent.
     pub(crate) downstream: Adjacency,
     /// Per package: the indices of the packages it re-exports.
     pub(crate) reexports: Vec<Vec<usize>>,
-    pub(crate) repos: BTreeMap<String, Repo>,
+    /// Sorted by name.
+    pub(crate) repos: Vec<Repo>,
+    /// Repository names to positions in `repos`.
+    repo_index: NameIndex,
+    /// Per package: its repository's position in `repos`.
+    pub(crate) repo_of: Vec<usize>,
     /// Per package: whether its repository holds other packages too (tags carry the name).
     pub(crate) shared_repo: Vec<bool>,
 }
@@ -29,18 +43,20 @@ impl Graph {
     /// package naming something undeclared, or a cycle through normal or build edges (dev
     /// edges may form cycles: they neither order waves nor cascade).
     pub fn new(packages: Vec<Package>, edges: Vec<Edge>, repos: Vec<Repo>) -> Result<Graph, Error> {
-        let mut repo_map = BTreeMap::new();
-        for repo in repos {
-            if repo_map.contains_key(&repo.name) {
-                return Err(Error::DuplicateRepo { name: repo.name });
-            }
-            repo_map.insert(repo.name.clone(), repo);
+        let mut repos = repos;
+        if let (_, Some(i)) = NameIndex::build(repos.len(), |i| &repos[i].name) {
+            return Err(Error::DuplicateRepo {
+                name: std::mem::take(&mut repos[i].name),
+            });
         }
+        repos.sort_unstable_by(|a, b| a.name.cmp(&b.name));
+        let (repo_index, _) = NameIndex::build(repos.len(), |i| &repos[i].name);
 
         let mut packages = packages;
+        // Stable: of two packages with one name, the first given is reported first.
         packages.sort_by(|a, b| a.name.cmp(&b.name));
-        let mut index = HashMap::with_capacity(packages.len());
-        let mut repo_sizes = BTreeMap::new();
+        let mut repo_of = Vec::with_capacity(packages.len());
+        let mut repo_sizes = vec![0usize; repos.len()];
         for (i, p) in packages.iter().enumerate() {
             if i > 0 && packages[i - 1].name == p.name {
                 return Err(Error::DuplicatePackage {
@@ -49,29 +65,56 @@ impl Graph {
                     second_repo: p.repo.clone(),
                 });
             }
-            if !repo_map.contains_key(&p.repo) {
+            let Some(r) = repo_index.get(&p.repo, |r| &repos[r].name) else {
                 return Err(Error::UnknownRepo {
                     package: p.name.clone(),
                     repo: p.repo.clone(),
                 });
-            }
-            *repo_sizes.entry(p.repo.clone()).or_insert(0) += 1;
+            };
+            repo_sizes[r] += 1;
+            repo_of.push(r);
+        }
+        // Names are unique: checked above.
+        let mut index =
+            HashMap::with_capacity_and_hasher(packages.len(), BuildHasherDefault::default());
+        for (i, p) in packages.iter().enumerate() {
             index.insert(p.name.clone(), i);
         }
+        let find = |name: &str| index.get(name).copied();
 
         let mut ends = Vec::with_capacity(edges.len());
+        let mut facts = Vec::with_capacity(edges.len());
+        let mut edge_texts = String::with_capacity(
+            edges
+                .iter()
+                .map(|e| e.file.len() + e.pin.as_str().len())
+                .sum(),
+        );
         for e in &edges {
-            let find = |name: &str| {
-                index
-                    .get(name)
-                    .copied()
-                    .ok_or_else(|| Error::UnknownEdgePackage {
-                        dependent: e.dependent.clone(),
-                        dependency: e.dependency.clone(),
-                        missing: name.to_owned(),
-                    })
+            let start = edge_texts.len();
+            edge_texts.push_str(&e.file);
+            let mid = edge_texts.len();
+            edge_texts.push_str(e.pin.as_str());
+            facts.push(EdgeFacts {
+                kind: e.kind,
+                pin: match e.pin {
+                    PinSpec::Requirement(_) => PinKind::Requirement,
+                    PinSpec::GitTag(_) => PinKind::GitTag,
+                    PinSpec::GitRev(_) => PinKind::GitRev,
+                    PinSpec::Path(_) => PinKind::Path,
+                },
+                start,
+                mid,
+                end: edge_texts.len(),
+            });
+            let missing = |name: &str| Error::UnknownEdgePackage {
+                dependent: e.dependent.clone(),
+                dependency: e.dependency.clone(),
+                missing: name.to_owned(),
             };
-            ends.push((find(&e.dependent)?, find(&e.dependency)?));
+            let dependent = find(&e.dependent).ok_or_else(|| missing(&e.dependent))?;
+            let dependency = find(&e.dependency).ok_or_else(|| missing(&e.dependency))?;
+            ends.push((dependent, dependency));
         }
         let upstream = Adjacency::new(packages.len(), &edges, &ends, |(dependent, dependency)| {
             (dependent, dependency)
@@ -85,7 +128,7 @@ impl Graph {
         for p in &packages {
             let mut list = Vec::with_capacity(p.reexports.len());
             for r in &p.reexports {
-                let &i = index.get(r).ok_or_else(|| Error::UnknownReexport {
+                let i = find(r).ok_or_else(|| Error::UnknownReexport {
                     package: p.name.clone(),
                     reexport: r.clone(),
                 })?;
@@ -96,18 +139,19 @@ impl Graph {
             reexports.push(list);
         }
 
-        let shared_repo = packages
-            .iter()
-            .map(|p| repo_sizes.get(&p.repo).is_some_and(|&n| n > 1))
-            .collect();
+        let shared_repo = repo_of.iter().map(|&r| repo_sizes[r] > 1).collect();
         let graph = Graph {
             packages,
             index,
             edges,
+            facts,
+            edge_texts,
             upstream,
             downstream,
             reexports,
-            repos: repo_map,
+            repos,
+            repo_index,
+            repo_of,
             shared_repo,
         };
         if let Some(cycle) = graph.find_cycle() {
@@ -121,6 +165,23 @@ impl Graph {
         Ok(graph)
     }
 
+    /// The file that holds edge `e`'s pin.
+    pub(crate) fn edge_file(&self, e: usize) -> &str {
+        let f = &self.facts[e];
+        &self.edge_texts[f.start..f.mid]
+    }
+
+    /// Edge `e`'s pin, as written.
+    pub(crate) fn edge_pin(&self, e: usize) -> &str {
+        let f = &self.facts[e];
+        &self.edge_texts[f.mid..f.end]
+    }
+
+    /// The position of the package called `name`.
+    pub(crate) fn position(&self, name: &str) -> Option<usize> {
+        self.index.get(name).copied()
+    }
+
     /// Every package, sorted by name.
     pub fn packages(&self) -> &[Package] {
         &self.packages
@@ -128,7 +189,7 @@ impl Graph {
 
     /// The package called `name`.
     pub fn package(&self, name: &str) -> Option<&Package> {
-        self.index.get(name).map(|&i| &self.packages[i])
+        self.position(name).map(|i| &self.packages[i])
     }
 
     /// Every edge, in the order given.
@@ -138,12 +199,14 @@ impl Graph {
 
     /// The repository called `name`.
     pub fn repo(&self, name: &str) -> Option<&Repo> {
-        self.repos.get(name)
+        self.repo_index
+            .get(name, |r| &self.repos[r].name)
+            .map(|r| &self.repos[r])
     }
 
     /// Every repository, sorted by name.
     pub fn repos(&self) -> impl Iterator<Item = &Repo> {
-        self.repos.values()
+        self.repos.iter()
     }
 
     /// The edges on which `name` depends (all kinds), ordered by dependency name.
@@ -157,8 +220,8 @@ impl Graph {
     }
 
     fn adjacent<'a>(&'a self, name: &str, lists: &'a Adjacency) -> impl Iterator<Item = &'a Edge> {
-        let list: &[Adj] = match self.index.get(name) {
-            Some(&i) => lists.of(i),
+        let list: &[Adj] = match self.position(name) {
+            Some(i) => lists.of(i),
             None => &[],
         };
         list.iter().map(|a| &self.edges[a.edge])
@@ -171,8 +234,8 @@ impl Graph {
         if let Some(format) = &package.tag {
             return format.format(&package.name, version);
         }
-        let shared = match self.index.get(&package.name) {
-            Some(&i) => self.shared_repo[i],
+        let shared = match self.position(&package.name) {
+            Some(i) => self.shared_repo[i],
             None => self.packages.iter().any(|p| p.repo == package.repo),
         };
         tag(&package.name, shared, version)
@@ -240,11 +303,43 @@ impl Graph {
 }
 
 fn tag(name: &str, shared: bool, version: &semver::Version) -> String {
+    let mut text = String::with_capacity(version_len(version));
+    push_version(&mut text, version);
+    tag_text(name, shared, &text)
+}
+
+/// `vVERSION`, or `NAME-vVERSION` when the repository holds several packages.
+fn tag_text(name: &str, shared: bool, version: &str) -> String {
+    let prefix = if shared { name.len() + 2 } else { 1 };
+    let mut out = String::with_capacity(prefix + version.len());
     if shared {
-        format!("{name}-v{version}")
-    } else {
-        format!("v{version}")
+        out.push_str(name);
+        out.push('-');
     }
+    out.push('v');
+    out.push_str(version);
+    out
+}
+
+/// What the planner reads of an edge, in one compact list beside the caller's edges (whose
+/// strings sit wherever they were allocated): reading these keeps the planner in cache.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct EdgeFacts {
+    pub(crate) kind: DepKind,
+    pub(crate) pin: PinKind,
+    /// In [`Graph::edge_texts`]: the file is `start..mid`, the pin `mid..end`.
+    start: usize,
+    mid: usize,
+    end: usize,
+}
+
+/// Which [`PinSpec`] an edge has.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum PinKind {
+    Requirement,
+    GitTag,
+    GitRev,
+    Path,
 }
 
 /// One end's view of an edge, kept small and contiguous: the planner's loops touch only this.
@@ -300,12 +395,15 @@ impl Adjacency {
             };
             fill[this] += 1;
         }
-        let key = |a: &Adj| {
+        // The other end decides almost every comparison: the edge itself (elsewhere in
+        // memory) is read only on a tie.
+        let rest = |a: &Adj| {
             let e = &edges[a.edge];
-            (a.other, e.kind, e.file.as_str(), e.pin.as_str())
+            (e.kind, e.file.as_str(), e.pin.as_str())
         };
         for i in 0..n {
-            items[offsets[i]..offsets[i + 1]].sort_by(|a, b| key(a).cmp(&key(b)));
+            items[offsets[i]..offsets[i + 1]]
+                .sort_by(|a, b| a.other.cmp(&b.other).then_with(|| rest(a).cmp(&rest(b))));
         }
         Adjacency { offsets, items }
     }

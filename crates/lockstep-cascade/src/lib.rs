@@ -99,8 +99,10 @@ mod bump;
 mod digest;
 mod error;
 mod graph;
+mod index;
 mod model;
 mod plan;
+mod planner;
 mod render;
 
 pub use bump::{Bump, Change, bump_from_commits};

@@ -5,8 +5,11 @@ use std::collections::BTreeMap;
 use semver::Version;
 use serde::{Deserialize, Serialize};
 
-use crate::{Bump, Change, DepKind, Ecosystem, Error, Graph, PinSpec};
-use lockstep_vocab::{Requirement, Rewrite};
+use crate::digest::Canon;
+use crate::graph::PinKind;
+use crate::planner::{Planner, Requirements, Scratch, commit_bump};
+use crate::{Bump, Ecosystem, Error, Graph, PinSpec};
+use lockstep_vocab::Requirement;
 
 /// The schema name of a plan's JSON.
 pub const PLAN_SCHEMA: &str = "lockstep.cascade-plan/v1";
@@ -359,9 +362,8 @@ pub fn plan(graph: &Graph, request: &Request) -> Result<Plan, Error> {
     // Start packages whose commits call for no release.
     let mut quiet = Vec::new();
     for name in &request.start {
-        let &i = graph
-            .index
-            .get(name)
+        let i = graph
+            .position(name)
             .ok_or_else(|| Error::UnknownStart { name: name.clone() })?;
         if std::mem::replace(&mut seen[i], true) {
             continue;
@@ -447,14 +449,15 @@ pub fn plan(graph: &Graph, request: &Request) -> Result<Plan, Error> {
 
     // Packages something pins by git tag or revision: releasing them is the only way to move
     // those pins, whatever their `publish` says.
-    let mut git_pinned = vec![false; n];
-    for edge in &graph.edges {
-        if matches!(edge.pin, PinSpec::GitTag(_) | PinSpec::GitRev(_))
-            && let Some(&u) = graph.index.get(&edge.dependency)
-        {
-            git_pinned[u] = true;
-        }
-    }
+    let git_pinned: Vec<bool> = (0..n)
+        .map(|u| {
+            graph
+                .downstream
+                .of(u)
+                .iter()
+                .any(|a| matches!(graph.facts[a.edge].pin, PinKind::GitTag | PinKind::GitRev))
+        })
+        .collect();
 
     // Decisions, in topological order: who is released, who is only edited, who needs
     // nothing. A decision depends only on upstreams, which are decided first.
@@ -466,6 +469,8 @@ pub fn plan(graph: &Graph, request: &Request) -> Result<Plan, Error> {
         wave: vec![0; n],
         settled: vec![None; n],
         notes: Vec::new(),
+        requirements: Requirements::default(),
+        scratch: Scratch::default(),
     };
     let mut decision = vec![Decision::Out; n];
     let mut not_released = Vec::new();
@@ -487,7 +492,7 @@ pub fn plan(graph: &Graph, request: &Request) -> Result<Plan, Error> {
             continue;
         }
         planner.wave[p] = w;
-        let (step, need) = planner.step(p)?;
+        let (to, tag, need) = planner.decide(p)?;
         let pkg = &graph.packages[p];
         decision[p] =
             if seed || need.edited || request.release_dependents == ReleaseDependents::Always {
@@ -505,7 +510,7 @@ pub fn plan(graph: &Graph, request: &Request) -> Result<Plan, Error> {
             };
         if decision[p] == Decision::Released {
             planner.in_plan[p] = true;
-            planner.settled[p] = Some((step.to.clone(), step.tag.clone()));
+            planner.settled[p] = Some((to, tag));
         }
     }
 
@@ -584,12 +589,16 @@ pub fn plan(graph: &Graph, request: &Request) -> Result<Plan, Error> {
     planner.notes = notes;
     let mut edited_only = Vec::new();
     let mut waves: Vec<Vec<Step>> = Vec::with_capacity(wave_count);
+    // Each step goes into the digest as soon as it is final, while it is in cache.
+    let mut canon = Canon::new();
+    canon.begin(wave_count);
     for mut members in by_wave {
         // Packages are indexed in name order.
         members.sort_unstable();
+        canon.wave(members.len());
         let mut steps = Vec::with_capacity(members.len());
         for &p in &members {
-            let (mut step, _) = planner.step(p)?;
+            let mut step = planner.step(p)?;
             if decision[p] == Decision::Edited {
                 let why = edited_reason.get(&p).cloned().unwrap_or_else(|| "publish = false and nothing pins it by git tag or revision: its pins are rewritten in the release commit, its version stays".to_owned());
                 edited_only.push(EditedOnly {
@@ -602,6 +611,7 @@ pub fn plan(graph: &Graph, request: &Request) -> Result<Plan, Error> {
                 step.to = step.from.clone();
                 step.tag = String::new();
             }
+            canon.step(&step);
             steps.push(step);
         }
         for (&p, s) in members.iter().zip(&steps) {
@@ -632,10 +642,10 @@ pub fn plan(graph: &Graph, request: &Request) -> Result<Plan, Error> {
         waves.iter().flatten().map(|s| s.repo.as_str()).collect();
     let heads: BTreeMap<String, String> = involved
         .into_iter()
-        .filter_map(|name| graph.repos.get(name))
+        .filter_map(|name| graph.repo(name))
         .map(|r| (r.name.clone(), r.head.clone()))
         .collect();
-    let digest = crate::digest::digest(&waves, &notes, &heads);
+    let digest = canon.end(&notes, &heads);
     Ok(Plan {
         waves,
         digest,
@@ -655,240 +665,4 @@ enum Decision {
     Released,
     /// Pins rewritten in its repository's commit; not released.
     Edited,
-}
-
-/// What a step's edges need, for the release decision.
-#[derive(Debug, Default)]
-struct Need {
-    /// A normal or build pin on a released upstream must change.
-    edited: bool,
-    /// For each released upstream whose pin needs nothing: why (`admits manifest 1.1.0`).
-    admits: Vec<String>,
-}
-
-/// A package's bump from its commits, with the reason.
-fn commit_bump(graph: &Graph, request: &Request, i: usize) -> Option<(Bump, String)> {
-    let p = &graph.packages[i];
-    let messages: Vec<&str> = request
-        .commits
-        .get(&p.name)?
-        .iter()
-        .map(String::as_str)
-        .collect();
-    let change = Change::from_commits(&messages)?;
-    Some((
-        change.bump_for(&p.version),
-        format!(
-            "{} since {}",
-            change.describe(),
-            graph.tag_at(i, &p.version)
-        ),
-    ))
-}
-
-/// Cargo's rule: `a` and `b` are incompatible when their first non-zero component differs.
-fn breaking(a: &Version, b: &Version) -> bool {
-    if a.major != b.major {
-        true
-    } else if a.major > 0 {
-        false
-    } else if a.minor != b.minor {
-        true
-    } else {
-        a.minor == 0 && a.patch != b.patch
-    }
-}
-
-/// The state of one planning run, shared by its steps.
-struct Planner<'a> {
-    graph: &'a Graph,
-    request: &'a Request,
-    /// Per package: the start packages' own bump and reason.
-    own: Vec<Option<(Bump, String)>>,
-    in_plan: Vec<bool>,
-    wave: Vec<usize>,
-    /// Per package: its new version and tag, once its wave is planned.
-    settled: Vec<Option<(Version, String)>>,
-    notes: Vec<String>,
-}
-
-impl Planner<'_> {
-    /// The new version and tag of `u`, if it is released in a wave before `p`'s.
-    fn earlier(&self, u: usize, p: usize) -> Option<&(Version, String)> {
-        self.settled[u]
-            .as_ref()
-            .filter(|_| self.wave[u] < self.wave[p])
-    }
-
-    fn step(&mut self, p: usize) -> Result<(Step, Need), Error> {
-        let mut need = Need::default();
-        let graph = self.graph;
-        let pkg = &graph.packages[p];
-        let mut bump: Option<Bump> = None;
-        let raise = |b: Bump, bump: &mut Option<Bump>| *bump = Some(bump.map_or(b, |c| c.max(b)));
-
-        // Own reasons: the root's bump or the package's commits, and re-exports.
-        let mut reasons: Vec<String> = Vec::new();
-        if let Some((b, why)) = &self.own[p] {
-            raise(*b, &mut bump);
-            reasons.push(why.clone());
-        } else if self.request.bump.is_none()
-            && let Some((b, why)) = commit_bump(graph, self.request, p)
-        {
-            raise(b, &mut bump);
-            reasons.push(why);
-        }
-        for &r in &graph.reexports[p] {
-            let up = &graph.packages[r];
-            if let Some((to, _)) = self.earlier(r, p)
-                && breaking(&up.version, to)
-            {
-                raise(Change::Breaking.bump_for(&pkg.version), &mut bump);
-                reasons.push(format!(
-                    "re-exports {}, which breaks compatibility {} → {to}",
-                    up.name, up.version
-                ));
-            }
-        }
-
-        // Edges: pin edits, and the reasons of edges that need none.
-        let mut edge_reasons: Vec<String> = Vec::new();
-        let mut pin_edits: Vec<PinEdit> = Vec::new();
-        let mut pinned: Vec<usize> = Vec::new();
-        let mut upstreams: Vec<Upstream> = Vec::new();
-        let mut last_upstream = None;
-        for a in graph.upstream.of(p) {
-            let edge = &graph.edges[a.edge];
-            let u = a.other;
-            let up = &graph.packages[u];
-            let earlier = self.earlier(u, p);
-            if a.orders && last_upstream != Some(u) {
-                last_upstream = Some(u);
-                upstreams.push(Upstream {
-                    package: up.name.clone(),
-                    version: earlier.map_or(&up.version, |(v, _)| v).clone(),
-                });
-            }
-            if !self.in_plan[u] {
-                continue;
-            }
-            // Only a dev edge can reach an in-plan upstream that is not in an earlier wave.
-            let Some((to, new_tag)) = earlier else {
-                self.notes.push(format!(
-                    "{}'s dev-dependency pin `{}` on {} stays: {} is released in the same or a later wave",
-                    pkg.name,
-                    edge.pin.as_str(),
-                    up.name,
-                    up.name
-                ));
-                continue;
-            };
-            let edit = |to_text: String, kind: EditKind| PinEdit {
-                file: edge.file.clone(),
-                dependency: up.name.clone(),
-                from: edge.pin.as_str().to_owned(),
-                to: to_text,
-                kind,
-            };
-            let what = if edge.kind == DepKind::Dev {
-                "dev-dependency "
-            } else {
-                ""
-            };
-            let new_edit = match &edge.pin {
-                PinSpec::GitTag(_) => Some(edit(new_tag.clone(), EditKind::Tag)),
-                PinSpec::GitRev(rev) => {
-                    edge_reasons.push(format!(
-                        "{what}rev {rev} on {} becomes tag {new_tag}",
-                        up.name
-                    ));
-                    Some(edit(new_tag.clone(), EditKind::Tag))
-                }
-                PinSpec::Path(path) => {
-                    edge_reasons.push(format!("{what}path {path} on {} needs no edit", up.name));
-                    if edge.kind.orders() {
-                        need.admits
-                            .push(format!("path {path} on {} needs no edit", up.name));
-                    }
-                    None
-                }
-                PinSpec::Requirement(text) => match Requirement::parse(text, pkg.ecosystem) {
-                    Err(_) => {
-                        self.notes.push(format!(
-                            "{}'s requirement `{text}` on {} cannot be read as a {} requirement: left as is",
-                            pkg.name, up.name, pkg.ecosystem
-                        ));
-                        None
-                    }
-                    Ok(req) => match req.rewrite(to, self.request.exact_pins) {
-                        Rewrite::Admits => {
-                            edge_reasons.push(format!(
-                                "{what}requirement {text} on {} already admits {to}",
-                                up.name
-                            ));
-                            if edge.kind.orders() {
-                                need.admits
-                                    .push(format!("admits {} {to} ({text})", up.name));
-                            }
-                            None
-                        }
-                        Rewrite::To(new) => Some(edit(new, EditKind::Requirement)),
-                    },
-                },
-            };
-            if let Some(new_edit) = new_edit {
-                if edge.kind.orders() {
-                    need.edited = true;
-                }
-                if pinned.last() != Some(&u) {
-                    pinned.push(u);
-                }
-                pin_edits.push(new_edit);
-            }
-        }
-        pin_edits.sort_unstable();
-        pin_edits.dedup();
-
-        // Own reasons, then one "pins" reason per upstream whose pin changes, then the rest.
-        for &u in &pinned {
-            let up = &graph.packages[u];
-            if let Some((to, _)) = &self.settled[u] {
-                reasons.push(format!("pins {} {} → {to}", up.name, up.version));
-            }
-        }
-        reasons.append(&mut edge_reasons);
-        if reasons.is_empty() {
-            reasons.push("built against new upstream versions".to_owned());
-        }
-
-        let bump = bump.unwrap_or(Bump::Patch);
-        let to = bump
-            .apply(&pkg.version)
-            .ok_or_else(|| Error::VersionOverflow {
-                package: pkg.name.clone(),
-                version: pkg.version.clone(),
-            })?;
-        let repo = graph.repos.get(&pkg.repo);
-        Ok((
-            Step {
-                package: pkg.name.clone(),
-                repo: pkg.repo.clone(),
-                ecosystem: pkg.ecosystem,
-                manifest: pkg.manifest.clone(),
-                from: pkg.version.clone(),
-                tag: graph.tag_at(p, &to),
-                to,
-                bump,
-                reason: reasons.join("; "),
-                pin_edits,
-                lockfile_command: repo.and_then(|r| r.lockfile_command.clone()),
-                smoke: repo.and_then(|r| r.smoke.clone()),
-                upstreams,
-                release: true,
-                why_not_released: None,
-                tag_versioned: pkg.tag_versioned,
-            },
-            need,
-        ))
-    }
 }

@@ -1,28 +1,39 @@
-//! The compatibility matrix at scale: 1,000 releases × 1,000 verticals = 1,000,000 checks.
+//! The compatibility matrix at scale: 1,000 releases × 1,000 verticals = 1,000,000 checks,
+//! on divan.
 //!
-//! `cargo bench -p lockstep-compat` prints, from one run on one thread:
-//! - `Matrix::new` over the whole landscape, preparation (ranks, capability bitsets) included;
-//! - 1,000,000 `Checker::codes` calls on pre-parsed values, for reference;
-//! - the naive way: parse the version, bound and contracts strings inside every check, then
-//!   apply the same rules (over a 100 × 1,000 slice, scaled up; its results are asserted equal
-//!   to the matrix cells, so both sides do the same job);
-//! - the ratio naive / prepared, which is what to compare across machines.
+//! `cargo bench -p lockstep-compat` times, from one run on one thread:
+//! - `prepared`: `Matrix::new` over the whole landscape, preparation (ranks, capability
+//!   bitsets) included;
+//! - `checker_codes`: 1,000,000 `Checker::codes` calls on pre-parsed values, for reference;
+//! - `naive`, the same-run baseline: parse the version, bound and contracts strings inside
+//!   every check, then apply the same rules, over a 100 × 1,000 slice (its results are checked
+//!   equal to the matrix cells before timing, so both sides do the same job);
+//!
+//! then prints the ratio naive / prepared per check, which is what to compare across machines.
 //!
 //! Targets (issue 2): under 50 ms in total and under 50 ns a check, in release mode.
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::hint::black_box;
 use std::str::FromStr;
-use std::time::{Duration, Instant};
+use std::sync::LazyLock;
+
+use divan::Bencher;
 
 use lockstep_compat::{Checker, Matrix, Policy, ReasonCode, ReasonSet, Status};
 use lockstep_manifest::{Channel, Release, VersionBound, VerticalManifest, VerticalStatus};
 use semver::Version;
 
+#[path = "../../../benches/ratio.rs"]
+mod ratio;
+
+use ratio::{Ratio, timed};
+
 const RELEASES: usize = 1_000;
 const VERTICALS: usize = 1_000;
 const NAIVE_RELEASES: usize = 100;
-const RUNS: usize = 9;
+const CHECKS: usize = RELEASES * VERTICALS;
+const NAIVE_CHECKS: usize = NAIVE_RELEASES * VERTICALS;
 
 /// splitmix64: a fixed seed gives the same landscape on every run.
 struct Rng(u64);
@@ -279,158 +290,193 @@ fn naive(
     set
 }
 
-fn median(mut xs: Vec<Duration>) -> Duration {
-    xs.sort();
-    xs[xs.len() / 2]
+/// The landscape, raw and parsed, checked once before anything is timed.
+struct Fixture {
+    caps: usize,
+    raw_releases: Vec<RawRelease>,
+    raw_verticals: Vec<RawVertical>,
+    releases: Vec<Release>,
+    manifests: Vec<VerticalManifest>,
+    policy: Policy,
+    newest_minor: BTreeMap<u64, u64>,
+    matrix: Matrix,
 }
 
-fn ms(d: Duration) -> f64 {
-    d.as_secs_f64() * 1e3
+impl Fixture {
+    fn new() -> Self {
+        let mut rng = Rng(0x5eed_1ead_5eed_1ead);
+        let caps = capabilities(&mut rng);
+        let raw_releases = releases(&mut rng, &caps);
+        let raw_verticals = verticals(&mut rng, &caps);
+        let releases: Vec<Release> = raw_releases.iter().map(to_release).collect();
+        let manifests: Vec<VerticalManifest> = raw_verticals
+            .iter()
+            .enumerate()
+            .map(|(i, v)| to_manifest(v, i, &mut rng))
+            .collect();
+        let policy = Policy::default();
+        let matrix = Matrix::new(&releases, &manifests, policy.clone());
+
+        let checker = Checker::new(&releases, policy.clone());
+        for (ri, r) in releases.iter().enumerate() {
+            for (vi, m) in manifests.iter().enumerate() {
+                assert_eq!(
+                    checker.codes(r, m),
+                    matrix.cell(ri, vi),
+                    "Checker::codes and Matrix disagree"
+                );
+            }
+        }
+
+        let mut newest: BTreeMap<u64, Version> = BTreeMap::new();
+        for r in releases.iter().filter(|r| r.version.pre.is_empty()) {
+            let slot = newest.entry(r.version.major).or_insert(r.version.clone());
+            if r.version > *slot {
+                *slot = r.version.clone();
+            }
+        }
+        let newest_minor: BTreeMap<u64, u64> = newest.iter().map(|(&k, v)| (k, v.minor)).collect();
+        let fixture = Fixture {
+            caps: caps.len(),
+            raw_releases,
+            raw_verticals,
+            releases,
+            manifests,
+            policy,
+            newest_minor,
+            matrix,
+        };
+        assert_eq!(
+            fixture.naive_cells(),
+            fixture.matrix.cells()[..NAIVE_CHECKS],
+            "the naive check and the matrix must compute the same thing"
+        );
+        fixture
+    }
+
+    /// The naive check over the first `NAIVE_RELEASES` rows.
+    fn naive_cells(&self) -> Vec<ReasonSet> {
+        let mut cells = Vec::with_capacity(NAIVE_CHECKS);
+        for r in &self.raw_releases[..NAIVE_RELEASES] {
+            for v in &self.raw_verticals {
+                cells.push(naive(
+                    black_box(r),
+                    black_box(v),
+                    &self.newest_minor,
+                    self.policy.support_window,
+                ));
+            }
+        }
+        cells
+    }
+
+    fn describe(&self) {
+        let mut tally = [0usize; 3];
+        let mut by_code = [0usize; ReasonCode::ALL.len()];
+        for c in self.matrix.cells() {
+            tally[match c.status() {
+                Status::Compatible => 0,
+                Status::CompatibleWithWarnings => 1,
+                Status::Blocked => 2,
+            }] += 1;
+            for code in c.iter() {
+                by_code[code as usize] += 1;
+            }
+        }
+        println!(
+            "compat matrix: {RELEASES} releases x {VERTICALS} verticals = {CHECKS} checks, one thread; naive over {NAIVE_RELEASES} x {VERTICALS}"
+        );
+        println!(
+            "  landscape: {} capabilities, {} pre-releases, {} inactive verticals; cells: {} compatible, {} with warnings, {} blocked",
+            self.caps,
+            self.releases
+                .iter()
+                .filter(|r| !r.version.pre.is_empty())
+                .count(),
+            self.manifests
+                .iter()
+                .filter(|m| m.status != VerticalStatus::Active)
+                .count(),
+            tally[0],
+            tally[1],
+            tally[2]
+        );
+        let codes_line: Vec<String> = ReasonCode::ALL
+            .iter()
+            .zip(by_code)
+            .map(|(c, n)| format!("{c} {n}"))
+            .collect();
+        println!("  codes: {}", codes_line.join(", "));
+    }
 }
 
-fn ns_per(d: Duration, n: usize) -> f64 {
-    d.as_secs_f64() * 1e9 / n as f64
+static FIXTURE: LazyLock<Fixture> = LazyLock::new(Fixture::new);
+
+#[divan::bench_group(sample_size = 1)]
+mod matrix {
+    use super::*;
+
+    /// `Matrix::new` over the whole landscape, preparation included.
+    #[divan::bench(sample_count = 9)]
+    fn prepared(bencher: Bencher) {
+        let f = &*FIXTURE;
+        bencher.bench_local(|| {
+            timed("prepared", || {
+                Matrix::new(
+                    black_box(&f.releases),
+                    black_box(&f.manifests),
+                    f.policy.clone(),
+                )
+            })
+        });
+    }
+
+    /// `Checker::codes` on every pair, pre-parsed values.
+    #[divan::bench(sample_count = 5)]
+    fn checker_codes(bencher: Bencher) {
+        let f = &*FIXTURE;
+        let checker = Checker::new(&f.releases, f.policy.clone());
+        bencher.bench_local(|| {
+            timed("checker_codes", || {
+                let mut blocked = 0usize;
+                for r in &f.releases {
+                    for m in &f.manifests {
+                        let codes = checker.codes(black_box(r), black_box(m));
+                        blocked += usize::from(codes.status() == Status::Blocked);
+                    }
+                }
+                blocked
+            })
+        });
+    }
+
+    /// The baseline: strings parsed inside every check, over `NAIVE_RELEASES` rows.
+    #[divan::bench(sample_count = 5)]
+    fn naive(bencher: Bencher) {
+        let f = &*FIXTURE;
+        bencher.bench_local(|| timed("naive", || f.naive_cells()));
+    }
 }
 
 fn main() {
-    if cfg!(debug_assertions) {
+    if cfg!(debug_assertions) && ratio::measuring() {
         eprintln!("warning: built without optimisations; run `cargo bench -p lockstep-compat`");
     }
-    let mut rng = Rng(0x5eed_1ead_5eed_1ead);
-    let caps = capabilities(&mut rng);
-    let raw_releases = releases(&mut rng, &caps);
-    let raw_verticals = verticals(&mut rng, &caps);
-    let releases: Vec<Release> = raw_releases.iter().map(to_release).collect();
-    let manifests: Vec<VerticalManifest> = raw_verticals
-        .iter()
-        .enumerate()
-        .map(|(i, v)| to_manifest(v, i, &mut rng))
-        .collect();
-    let checks = RELEASES * VERTICALS;
-    let policy = Policy::default();
-
-    // Prepared: the whole matrix, preparation included.
-    let mut times = Vec::with_capacity(RUNS);
-    let mut matrix = Matrix::new(&releases, &manifests, policy.clone()); // warm-up
-    for _ in 0..RUNS {
-        let start = Instant::now();
-        matrix = black_box(Matrix::new(
-            black_box(&releases),
-            black_box(&manifests),
-            policy.clone(),
-        ));
-        times.push(start.elapsed());
+    FIXTURE.describe();
+    let checks = CHECKS as u64;
+    ratio::main(&[
+        Ratio::new("naive / prepared, per check", "naive", "prepared")
+            .per(NAIVE_CHECKS as u64, checks),
+        Ratio::new("Checker::codes / prepared", "checker_codes", "prepared"),
+    ]);
+    if let Some(prepared) = ratio::median("prepared").filter(|_| ratio::measuring()) {
+        let per_check = prepared.as_secs_f64() * 1e9 / CHECKS as f64;
+        let ok = |pass: bool| if pass { "ok" } else { "MISSED" };
+        println!(
+            "  prepared: {} for {CHECKS} checks = {per_check:.2} ns/check   [< 50 ms: {}, < 50 ns/check: {}]",
+            ratio::show(prepared),
+            ok(prepared.as_secs_f64() < 0.050),
+            ok(per_check < 50.0)
+        );
     }
-    let prepared = median(times.clone());
-    let prepared_min = times.iter().min().copied().unwrap_or_default();
-
-    // Checker::codes on pre-parsed values.
-    let checker = Checker::new(&releases, policy.clone());
-    let start = Instant::now();
-    let mut agree = 0usize;
-    for (ri, r) in releases.iter().enumerate() {
-        for (vi, m) in manifests.iter().enumerate() {
-            let codes = checker.codes(black_box(r), black_box(m));
-            agree += usize::from(codes == matrix.cell(ri, vi));
-        }
-    }
-    let codes_time = start.elapsed();
-    assert_eq!(agree, checks, "Checker::codes and Matrix disagree");
-
-    // Naive: strings parsed inside every check, over the first NAIVE_RELEASES rows.
-    let mut newest: BTreeMap<u64, Version> = BTreeMap::new();
-    for r in releases.iter().filter(|r| r.version.pre.is_empty()) {
-        let slot = newest.entry(r.version.major).or_insert(r.version.clone());
-        if r.version > *slot {
-            *slot = r.version.clone();
-        }
-    }
-    let newest_minor: BTreeMap<u64, u64> = newest.iter().map(|(&k, v)| (k, v.minor)).collect();
-    let naive_checks = NAIVE_RELEASES * VERTICALS;
-    let mut naive_cells = Vec::with_capacity(naive_checks);
-    let start = Instant::now();
-    for r in &raw_releases[..NAIVE_RELEASES] {
-        for v in &raw_verticals {
-            naive_cells.push(naive(
-                black_box(r),
-                black_box(v),
-                &newest_minor,
-                policy.support_window,
-            ));
-        }
-    }
-    let naive_time = start.elapsed();
-    assert_eq!(
-        naive_cells,
-        matrix.cells()[..naive_checks],
-        "the naive check and the matrix must compute the same thing"
-    );
-    let naive_ns = ns_per(naive_time, naive_checks);
-    let naive_scaled_ms = naive_ns * checks as f64 / 1e6;
-
-    let mut tally = [0usize; 3];
-    for c in matrix.cells() {
-        tally[match c.status() {
-            Status::Compatible => 0,
-            Status::CompatibleWithWarnings => 1,
-            Status::Blocked => 2,
-        }] += 1;
-    }
-    let mut by_code = [0usize; ReasonCode::ALL.len()];
-    for c in matrix.cells() {
-        for code in c.iter() {
-            by_code[code as usize] += 1;
-        }
-    }
-    let per_check = ns_per(prepared, checks);
-    let ok = |pass: bool| if pass { "ok" } else { "MISSED" };
-
-    println!(
-        "compat matrix: {RELEASES} releases x {VERTICALS} verticals = {checks} checks, one thread"
-    );
-    println!(
-        "  landscape: {} capabilities, {} pre-releases, {} inactive verticals; cells: {} compatible, {} with warnings, {} blocked",
-        caps.len(),
-        releases
-            .iter()
-            .filter(|r| !r.version.pre.is_empty())
-            .count(),
-        manifests
-            .iter()
-            .filter(|m| m.status != VerticalStatus::Active)
-            .count(),
-        tally[0],
-        tally[1],
-        tally[2]
-    );
-    let codes_line: Vec<String> = ReasonCode::ALL
-        .iter()
-        .zip(by_code)
-        .map(|(c, n)| format!("{c} {n}"))
-        .collect();
-    println!("  codes: {}", codes_line.join(", "));
-    println!(
-        "  prepared  Matrix::new (incl. preparation): median {:.2} ms (min {:.2} ms, {RUNS} runs) = {:.2} ns/check   [< 50 ms: {}, < 50 ns/check: {}]",
-        ms(prepared),
-        ms(prepared_min),
-        per_check,
-        ok(ms(prepared) < 50.0),
-        ok(per_check < 50.0)
-    );
-    println!(
-        "  reference Checker::codes, pre-parsed:        {:.2} ms = {:.2} ns/check",
-        ms(codes_time),
-        ns_per(codes_time, checks)
-    );
-    println!(
-        "  naive     parse inside every check:          {:.2} ms for {NAIVE_RELEASES} x {VERTICALS} = {:.2} ns/check, scaled to {checks}: {:.0} ms",
-        ms(naive_time),
-        naive_ns,
-        naive_scaled_ms
-    );
-    println!(
-        "  ratio     naive / prepared: {:.0}x   (Checker::codes / prepared: {:.1}x)",
-        naive_ns / per_check,
-        ns_per(codes_time, checks) / per_check
-    );
 }

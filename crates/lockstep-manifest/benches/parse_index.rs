@@ -1,13 +1,20 @@
-//! Parses a generated 10,000-release index and compares with `serde_json::Value` on the same
-//! text. Target: under 100 ms in release mode. Run with `cargo bench -p lockstep-manifest`.
+//! Parses a generated 10,000-release index, on divan, and compares in the same run with
+//! `serde_json::Value` on the same text (the baseline: JSON parsing with no typed model).
+//! Target: under 100 ms in release mode. Run with `cargo bench -p lockstep-manifest`.
 
 use std::hint::black_box;
-use std::time::{Duration, Instant};
+use std::sync::LazyLock;
+use std::time::Duration;
 
+use divan::Bencher;
 use lockstep_manifest::ReleaseIndex;
 
+#[path = "../../../benches/ratio.rs"]
+mod ratio;
+
+use ratio::{Ratio, timed};
+
 const RELEASES: usize = 10_000;
-const ROUNDS: usize = 15;
 const TARGET: Duration = Duration::from_millis(100);
 
 fn index_text() -> String {
@@ -42,45 +49,50 @@ fn index_text() -> String {
         .expect("the index serialises")
 }
 
-/// The fastest of `ROUNDS` runs: on a shared machine the minimum is the least noisy figure.
-fn best(mut f: impl FnMut()) -> Duration {
-    (0..ROUNDS)
-        .map(|_| {
-            let start = Instant::now();
-            f();
-            start.elapsed()
-        })
-        .min()
-        .unwrap_or_default()
-}
-
-fn main() {
+static TEXT: LazyLock<String> = LazyLock::new(|| {
     let text = index_text();
     let parsed = ReleaseIndex::parse(&text).expect("the generated index is valid");
     assert_eq!(parsed.releases.len(), RELEASES);
+    text
+});
 
-    let ours = best(|| {
-        black_box(ReleaseIndex::parse(black_box(&text)).ok());
-    });
-    let baseline = best(|| {
-        black_box(serde_json::from_str::<serde_json::Value>(black_box(&text)).ok());
-    });
-    let ms = |d: Duration| d.as_secs_f64() * 1e3;
+#[divan::bench_group(sample_count = 15, sample_size = 1)]
+mod parse_index {
+    use super::*;
+
+    /// The typed model: `ReleaseIndex::parse`.
+    #[divan::bench]
+    fn release_index(bencher: Bencher) {
+        bencher.bench_local(|| timed("ours", || ReleaseIndex::parse(black_box(&TEXT)).ok()));
+    }
+
+    /// The baseline: the same text into `serde_json::Value`.
+    #[divan::bench]
+    fn serde_json_value(bencher: Bencher) {
+        bencher.bench_local(|| {
+            timed("baseline", || {
+                serde_json::from_str::<serde_json::Value>(black_box(&TEXT)).ok()
+            })
+        });
+    }
+}
+
+fn main() {
     println!(
         "parse_index: {RELEASES} releases, {:.1} MiB",
-        text.len() as f64 / (1024.0 * 1024.0)
+        TEXT.len() as f64 / (1024.0 * 1024.0)
     );
-    println!(
-        "  ReleaseIndex::parse             {:>8.2} ms (target < {} ms)",
-        ms(ours),
-        TARGET.as_millis()
-    );
-    println!("  serde_json::Value (baseline)    {:>8.2} ms", ms(baseline));
-    println!(
-        "  ratio                           {:>8.2}x",
-        ours.as_secs_f64() / baseline.as_secs_f64()
-    );
-    if ours > TARGET {
-        println!("  MISSED the target");
+    ratio::main(&[Ratio::new(
+        "ReleaseIndex::parse / serde_json::Value",
+        "ours",
+        "baseline",
+    )]);
+    if let Some(ours) = ratio::median("ours").filter(|_| ratio::measuring()) {
+        let verdict = if ours <= TARGET { "ok" } else { "MISSED" };
+        println!(
+            "  ReleaseIndex::parse {}: target < {} ms: {verdict}",
+            ratio::show(ours),
+            TARGET.as_millis()
+        );
     }
 }

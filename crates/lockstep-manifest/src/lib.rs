@@ -1,6 +1,7 @@
 //! The lockstep vocabulary: the vertical manifest (`vertical_manifest.yaml`), the release index
-//! (`releases.json`), per-release metadata (`release.json`) and the cascade config
-//! (`cascade.toml`, see [`CascadeConfig`]).
+//! (`releases.json`), per-release metadata (`release.json`), the cascade config
+//! (`cascade.toml`, see [`CascadeConfig`]) and the pack manifest (`pack.yaml`, see
+//! [`PackManifest`]).
 //!
 //! Everything here takes text and returns values: parsing and validation report **every**
 //! problem found, each with its line, column, field path and what would be accepted, so a tool
@@ -55,6 +56,7 @@
 mod cascade;
 mod cascade_schema;
 mod node;
+mod pack;
 mod problem;
 mod reader;
 mod release;
@@ -65,6 +67,11 @@ mod vertical;
 pub use cascade::{
     CASCADE_FILE_NAME, CASCADE_SCHEMA_FILE_NAME, CascadeConfig, CascadeOptions, MAX_CASCADE_BYTES,
     MAX_JOBS, RepoEntry, RepoSource,
+};
+pub use pack::{
+    DEFAULT_PACK_TEST_TIMEOUT, MAX_PACK_NAME, PACK_FILE_NAME, PACK_SCHEMA_FILE_NAME,
+    PACK_TEST_TIMEOUT_RANGE, PackCore, PackHooks, PackManifest, PackRequirement, PackTests,
+    is_pack_name,
 };
 pub use problem::{Invalid, Pos, Problem, ProblemKind};
 pub use release::{

@@ -21,8 +21,8 @@ use crate::vertical::{
 };
 use crate::{Channel, DEFAULT_SMOKE_TESTS_TIMEOUT, SMOKE_TESTS_TIMEOUT_RANGE};
 
-const DIALECT: &str = "https://json-schema.org/draft/2020-12/schema";
-const ID_BASE: &str = "https://example.invalid/lockstep/schemas/";
+pub(crate) const DIALECT: &str = "https://json-schema.org/draft/2020-12/schema";
+pub(crate) const ID_BASE: &str = "https://example.invalid/lockstep/schemas/";
 
 /// SemVer 2.0.0, the regular expression suggested by semver.org (without named groups).
 pub const SEMVER_PATTERN: &str = r"^(0|[1-9]\d*)\.(0|[1-9]\d*)\.(0|[1-9]\d*)(?:-((?:0|[1-9]\d*|\d*[a-zA-Z-][0-9a-zA-Z-]*)(?:\.(?:0|[1-9]\d*|\d*[a-zA-Z-][0-9a-zA-Z-]*))*))?(?:\+([0-9a-zA-Z-]+(?:\.[0-9a-zA-Z-]+)*))?$";
@@ -281,7 +281,7 @@ fn release_field(name: &str) -> Value {
 }
 
 /// A closed object whose properties are exactly `fields`, in the reader's order.
-fn object(
+pub(crate) fn object(
     description: &str,
     fields: &[&str],
     required: &[&str],
@@ -300,7 +300,7 @@ fn object(
     map
 }
 
-fn version_bound() -> Value {
+pub(crate) fn version_bound() -> Value {
     json!({
         "description": "a SemVer version (inclusive), or a wildcard that admits every version with that prefix, pre-releases included: 1.x.x, 1.2.x, *",
         "type": "string",
@@ -312,12 +312,12 @@ fn version_bound() -> Value {
 }
 
 /// A non-empty string (the reader refuses blank ones).
-fn text(description: &str) -> Value {
+pub(crate) fn text(description: &str) -> Value {
     json!({ "description": description, "type": "string", "pattern": r"\S" })
 }
 
 /// A list of non-empty strings; `null` reads as an empty list.
-fn list(description: &str) -> Value {
+pub(crate) fn list(description: &str) -> Value {
     json!({
         "description": description,
         "type": ["array", "null"],

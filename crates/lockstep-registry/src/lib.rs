@@ -77,6 +77,7 @@
 #![deny(missing_docs)]
 
 mod artifact;
+mod blob;
 mod cache;
 mod error;
 mod fetch;
@@ -87,6 +88,7 @@ mod upstream;
 mod url;
 
 pub use artifact::download_artifact;
+pub use blob::{download_checked, fetch_document};
 pub use error::{Error, ErrorKind, Transport};
 pub use fetch::{MAX_REDIRECTS, MAX_RETRIES, MAX_RETRY_WAIT};
 pub use lockstep_manifest::{Artifact, Channel, Release};

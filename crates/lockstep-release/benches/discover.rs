@@ -1,31 +1,35 @@
-//! Planning a cascade from real repositories on disk (issue 4: faster than
+//! Planning a cascade from real repositories on disk, on divan (issue 4: faster than
 //! `cargo metadata --no-deps --offline` on the same workspace, measured in the same run).
 //!
-//! `cargo bench -p lockstep-release --bench discover` generates, in a temp dir, two git
-//! repositories and a `cascade.toml`:
+//! `cargo bench -p lockstep-release` generates, in a temp dir, two git repositories and a
+//! `cascade.toml`:
 //! - `platform`: a Cargo workspace of 300 member crates (`members = ["crates/*"]`, half of
 //!   them inheriting `version.workspace = true`), each depending on up to three earlier
 //!   members by path, and every tenth one on `upstream-core` by git tag (some through
 //!   `[workspace.dependencies]`);
 //! - `upstream`: one crate, `upstream-core`, tagged `v0.3.0`.
 //!
-//! It then times, as the median of several runs after a warm-up, the whole planning path
+//! It then times, after one warm-up run of each, the whole planning path
 //! `cascade::load` → `cascade::discover` → `graph()` → `lockstep_cascade::plan` (a minor
 //! release of `upstream-core` through every member that pins it), against
 //! `cargo metadata --no-deps --offline --format-version 1` in `platform`, and prints the ratio
-//! cargo metadata / lockstep (above 1 means lockstep is faster). The cargo side is a process
-//! spawn; lockstep's is in-process: that is the comparison a user sees.
+//! of the medians cargo metadata / lockstep (above 1 means lockstep is faster). The cargo side
+//! is a process spawn; lockstep's is in-process: that is the comparison a user sees.
 
-use std::hint::black_box;
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::process::Command;
-use std::time::{Duration, Instant};
+use std::sync::LazyLock;
 
+use divan::Bencher;
 use lockstep_cascade::{Bump, Request};
 use lockstep_release as cascade;
 
+#[path = "../../../benches/ratio.rs"]
+mod ratio;
+
+use ratio::{Ratio, Target, timed};
+
 const MEMBERS: usize = 300;
-const RUNS: usize = 11;
 
 fn git(dir: &Path, args: &[&str]) {
     let out = Command::new("git")
@@ -134,11 +138,6 @@ fn generate(root: &Path) -> std::path::PathBuf {
     config
 }
 
-fn median(mut times: Vec<Duration>) -> Duration {
-    times.sort();
-    times[times.len() / 2]
-}
-
 fn lockstep_plan(config: &Path) -> usize {
     let loaded = cascade::load(config).expect("config loads");
     let discovered = cascade::discover(&loaded).expect("discovers");
@@ -168,52 +167,66 @@ fn cargo_metadata(cargo: &str, dir: &Path) -> usize {
     out.stdout.len()
 }
 
-fn time<T>(mut f: impl FnMut() -> T) -> (Duration, Vec<Duration>) {
-    black_box(f()); // warm-up: page cache, first-run costs
-    let runs: Vec<Duration> = (0..RUNS)
-        .map(|_| {
-            let start = Instant::now();
-            black_box(f());
-            start.elapsed()
-        })
-        .collect();
-    (median(runs.clone()), runs)
+/// The generated repositories, checked and warmed up once.
+struct Fixture {
+    _dir: tempfile::TempDir,
+    config: PathBuf,
+    platform: PathBuf,
+    cargo: String,
+    released: usize,
 }
 
-fn main() {
-    // `cargo bench` passes `--bench`; nothing here takes options.
+static FIXTURE: LazyLock<Fixture> = LazyLock::new(|| {
     let dir = tempfile::tempdir().expect("a temp dir");
     let config = generate(dir.path());
     let platform = dir.path().join("platform");
     let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
-
     let released = lockstep_plan(&config);
     assert!(
         released > MEMBERS / 10,
         "upstream-core and the members that pin it are released: {released}"
     );
+    // Warm-up: page cache, first-run costs.
+    cargo_metadata(&cargo, &platform);
+    Fixture {
+        _dir: dir,
+        config,
+        platform,
+        cargo,
+        released,
+    }
+});
 
-    let (ours, our_runs) = time(|| lockstep_plan(&config));
-    let (theirs, their_runs) = time(|| cargo_metadata(&cargo, &platform));
-    let ms = |d: Duration| d.as_secs_f64() * 1e3;
+#[divan::bench_group(sample_count = 11, sample_size = 1)]
+mod discover {
+    use super::*;
+
+    /// lockstep: load + discover + graph + plan, in-process.
+    #[divan::bench]
+    fn lockstep(bencher: Bencher) {
+        bencher.bench_local(|| timed("lockstep", || lockstep_plan(&FIXTURE.config)));
+    }
+
+    /// The baseline: `cargo metadata --no-deps --offline`, a process.
+    #[divan::bench]
+    fn cargo_metadata(bencher: Bencher) {
+        bencher.bench_local(|| {
+            timed("cargo", || {
+                super::cargo_metadata(&FIXTURE.cargo, &FIXTURE.platform)
+            })
+        });
+    }
+}
+
+fn main() {
     println!(
-        "cascade discover: {MEMBERS}-member Cargo workspace + 1 upstream repository, median of {RUNS} runs"
+        "cascade discover: {MEMBERS}-member Cargo workspace + 1 upstream repository; {} packages released",
+        FIXTURE.released
     );
-    println!(
-        "  lockstep load + discover + graph + plan: {:8.2} ms  (min {:.2}, max {:.2})",
-        ms(ours),
-        ms(*our_runs.iter().min().expect("runs")),
-        ms(*our_runs.iter().max().expect("runs"))
-    );
-    println!(
-        "  cargo metadata --no-deps --offline:     {:8.2} ms  (min {:.2}, max {:.2})",
-        ms(theirs),
-        ms(*their_runs.iter().min().expect("runs")),
-        ms(*their_runs.iter().max().expect("runs"))
-    );
-    println!(
-        "  ratio cargo metadata / lockstep:        {:8.2}x  ({} packages released)",
-        theirs.as_secs_f64() / ours.as_secs_f64(),
-        released
-    );
+    ratio::main(&[Ratio::new(
+        "cargo metadata --no-deps --offline / lockstep load + discover + graph + plan",
+        "cargo",
+        "lockstep",
+    )
+    .target(Target::AtLeast(1.0))]);
 }

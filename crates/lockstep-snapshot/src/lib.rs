@@ -73,6 +73,7 @@
 #![deny(missing_docs)]
 
 mod error;
+mod fetch;
 mod fsx;
 mod id;
 mod log;
@@ -85,6 +86,7 @@ mod verify;
 mod worktree;
 
 pub use error::{Cause, Error, ErrorKind, Result};
+pub use fetch::clone_at;
 pub use id::{ObjectId, SnapshotId};
 pub use log::{CommitInfo, log_since, log_since_touching};
 pub use ops::{

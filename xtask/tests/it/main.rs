@@ -8,5 +8,6 @@ mod fleet;
 mod hooks;
 mod layers;
 mod monorepo;
+mod pack;
 mod rollout;
 mod upgrade;

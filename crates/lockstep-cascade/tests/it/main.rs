@@ -2,6 +2,7 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
+mod digest;
 mod graph;
 mod planning;
 mod props;

@@ -6,6 +6,7 @@
 mod bounded;
 mod cascade;
 mod fixtures;
+mod pack;
 mod props;
 mod release;
 mod schema;

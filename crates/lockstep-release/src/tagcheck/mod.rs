@@ -798,8 +798,10 @@ mod tests {
             "[project]\nname = \"dyn\"\ndynamic = [\"version\"]\n",
         );
         dynamic.commit_all("feat: dyn");
-        dynamic.tag("v1.0.0");
-        assert_eq!(outcome(&dynamic, "v1.0.0").5, Some(ProblemCode::NoVersion));
+        dynamic.tag("v1.0.0").tag("v1.0");
+        // Tag-versioned (hatch-vcs and friends): the tag is the version, if it is strict SemVer.
+        assert!(outcome(&dynamic, "v1.0.0").0);
+        assert_eq!(outcome(&dynamic, "v1.0").5, Some(ProblemCode::NotSemver));
     }
 
     #[test]
