@@ -34,7 +34,7 @@ pub struct Place {
 }
 
 impl Place {
-    fn home(&self, cwd: &Path) -> Home {
+    pub(crate) fn home(&self, cwd: &Path) -> Home {
         let home = self
             .home
             .clone()
@@ -46,7 +46,7 @@ impl Place {
         Home::resolve(cwd, home, store)
     }
 
-    fn open(&self, cwd: &Path) -> Result<(Fleet, Notifier), Failure> {
+    pub(crate) fn open(&self, cwd: &Path) -> Result<(Fleet, Notifier), Failure> {
         let home = self.home(cwd);
         let notifier = Notifier::load(&home).map_err(fail)?;
         let fleet = Fleet::open(&home).map_err(fail)?;
@@ -58,7 +58,7 @@ fn parse<T: std::str::FromStr<Err = lockstep_fleet::Error>>(s: &str) -> Result<T
     s.parse().map_err(fail)
 }
 
-fn actor(by: Option<String>) -> String {
+pub(crate) fn actor(by: Option<String>) -> String {
     by.or_else(|| env("LOCKSTEP_ACTOR"))
         .or_else(|| env("USER"))
         .unwrap_or_else(|| "lockstep".to_owned())
@@ -75,7 +75,7 @@ fn json<T: Serialize>(out: &Out, schema: &str, body: &T) {
     out.print_json(&Schema { schema, body });
 }
 
-fn print_deliveries(out: &Out, deliveries: &[DeliveryReport]) {
+pub(crate) fn print_deliveries(out: &Out, deliveries: &[DeliveryReport]) {
     for d in deliveries {
         let status = if d.delivered {
             paint(GREEN, "delivered")

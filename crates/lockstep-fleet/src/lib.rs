@@ -68,6 +68,7 @@ pub mod lab;
 pub mod labconf;
 pub mod pins;
 mod recover;
+pub mod rollout;
 pub mod spec;
 pub mod timer;
 pub mod watch;
@@ -92,6 +93,16 @@ pub const FAILPOINTS: &[&str] = &[
     "pin_clear_after_commit",
     "pin_expire_before_commit",
     "pin_expire_after_commit",
+    "rollout_start_before_commit",
+    "rollout_start_after_commit",
+    "rollout_advance_before_commit",
+    "rollout_advance_after_commit",
+    "rollout_pause_before_commit",
+    "rollout_pause_after_commit",
+    "rollout_resume_before_commit",
+    "rollout_resume_after_commit",
+    "rollout_abort_before_commit",
+    "rollout_abort_after_commit",
 ];
 pub use home::{Fleet, Home, LAB_DIR, NOTIFY_FILE};
 pub use recover::{Recovered, recover};

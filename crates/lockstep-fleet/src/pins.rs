@@ -316,6 +316,16 @@ pub fn resolve_in(
             resolution.why = Some(Why::Pin);
         }
     }
+    if resolution.version.is_none()
+        && let Some((v, why)) = crate::rollout::resolve_in(conn, org, component, channel)?
+    {
+        resolution.version = Some(v);
+        resolution.why = Some(match why {
+            lockstep_rollout::Why::Pin => Why::Pin,
+            lockstep_rollout::Why::Rollout => Why::Rollout,
+            _ => Why::RollbackTarget,
+        });
+    }
     if resolution.version.is_none() {
         if let Some(v) = db::channel_versions(conn, component, channel.as_str(), 1)?
             .into_iter()

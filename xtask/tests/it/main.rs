@@ -9,4 +9,5 @@ mod hooks;
 mod layers;
 mod monorepo;
 mod pack;
+mod rollout;
 mod upgrade;
