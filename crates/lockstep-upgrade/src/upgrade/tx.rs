@@ -241,7 +241,7 @@ impl Tx<'_> {
         );
         progress("commit");
         let paths = [PathBuf::from(file)];
-        let result = crate::git::commit(root, &message, &paths);
+        let result = lockstep_snapshot::commit_as_configured(root, &message, &paths);
         match result {
             Ok(id) => Ok(Some(id.to_string())),
             Err(e) if e.kind() == lockstep_snapshot::ErrorKind::NothingToCommit => Ok(None),
