@@ -161,6 +161,8 @@ impl Canon {
             release,
             why_not_released,
             tag_versioned,
+            publish,
+            publish_command,
         } = s;
         self.str(package);
         self.str(repo);
@@ -189,6 +191,11 @@ impl Canon {
         }
         if *tag_versioned {
             self.str("tag-versioned");
+        }
+        // Hashed only when set, so plans that publish nothing keep their digests.
+        if *publish || publish_command.is_some() {
+            self.str(if *publish { "publish" } else { "no-publish" });
+            self.opt(publish_command.as_deref());
         }
         self.flush();
     }

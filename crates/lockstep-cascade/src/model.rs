@@ -164,6 +164,10 @@ pub struct Repo {
     pub smoke: Option<String>,
     /// The command that regenerates its lockfile, if any.
     pub lockfile_command: Option<String>,
+    /// How its releases are published: a command run after tagging, or `ci` (the tag push
+    /// triggers CI); `None` when nothing is published (git pins only).
+    #[serde(default)]
+    pub publish: Option<String>,
 }
 
 impl Repo {
@@ -174,6 +178,7 @@ impl Repo {
             head: head.into(),
             smoke: None,
             lockfile_command: None,
+            publish: None,
         }
     }
 
@@ -181,6 +186,13 @@ impl Repo {
     #[must_use]
     pub fn with_smoke(mut self, command: impl Into<String>) -> Self {
         self.smoke = Some(command.into());
+        self
+    }
+
+    /// The same repository, publishing its releases with `command` (or `ci`).
+    #[must_use]
+    pub fn with_publish(mut self, command: impl Into<String>) -> Self {
+        self.publish = Some(command.into());
         self
     }
 

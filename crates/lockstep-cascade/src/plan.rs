@@ -172,6 +172,13 @@ pub struct Step {
     /// The version lives in the release tag only: no version field is edited.
     #[serde(default, skip_serializing_if = "std::ops::Not::not")]
     pub tag_versioned: bool,
+    /// The release is published to a registry (its repository has `publish`, the package is
+    /// publishable): once that happens it cannot be rolled back.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub publish: bool,
+    /// The repository's `publish` setting: a command run after tagging, or `ci`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub publish_command: Option<String>,
 }
 
 fn yes() -> bool {
@@ -270,6 +277,7 @@ impl Serialize for Plan {
             heads: &'a BTreeMap<String, String>,
             edited_only: &'a [EditedOnly],
             not_released: &'a [NotReleased],
+            point_of_no_return: Option<usize>,
         }
         Out {
             schema: PLAN_SCHEMA,
@@ -279,6 +287,7 @@ impl Serialize for Plan {
             heads: &self.heads,
             edited_only: &self.edited_only,
             not_released: &self.not_released,
+            point_of_no_return: self.point_of_no_return(),
         }
         .serialize(serializer)
     }
@@ -308,6 +317,15 @@ impl Plan {
     /// Every step, wave by wave.
     pub fn steps(&self) -> impl Iterator<Item = &Step> {
         self.waves.iter().flatten()
+    }
+
+    /// The point of no return: the first wave that publishes to a registry, `None` when
+    /// nothing is published. Before it a failure rolls every repository back; from it on, a
+    /// published version is never taken back.
+    pub fn point_of_no_return(&self) -> Option<usize> {
+        self.waves
+            .iter()
+            .position(|wave| wave.iter().any(|s| s.publish))
     }
 
     /// The step releasing `package`.
@@ -607,6 +625,7 @@ pub fn plan(graph: &Graph, request: &Request) -> Result<Plan, Error> {
                     reason: why.clone(),
                 });
                 step.release = false;
+                step.publish = false;
                 step.why_not_released = Some(why);
                 step.to = step.from.clone();
                 step.tag = String::new();

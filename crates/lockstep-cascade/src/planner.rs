@@ -377,6 +377,8 @@ impl Planner<'_> {
             release: true,
             why_not_released: None,
             tag_versioned: pkg.tag_versioned,
+            publish: pkg.publish && repo.publish.is_some(),
+            publish_command: repo.publish.clone(),
         })
     }
 }

@@ -38,7 +38,47 @@ pub struct CascadeConfig {
     pub release_dependents: Option<String>,
     /// The `[[repo]]` entries, in document order; names are unique.
     pub repos: Vec<RepoEntry>,
+    /// The optional `[registries]` table: base URLs of the registries releases are published to.
+    pub registries: Registries,
+    /// The optional `[wait]` table: how long to wait for a registry to show a published version.
+    pub wait: WaitBudgets,
 }
+
+/// The `[registries]` table: per ecosystem, the registry a cascade publishes to and waits on.
+/// `LOCKSTEP_CRATES_INDEX`, `LOCKSTEP_PYPI_URL` and `LOCKSTEP_NPM_REGISTRY` win over these.
+#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize)]
+#[non_exhaustive]
+pub struct Registries {
+    /// The crates index, `sparse+URL`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub crates: Option<String>,
+    /// The PyPI base URL, serving `/simple/NAME/`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub pypi: Option<String>,
+    /// The npm registry URL.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub npm: Option<String>,
+}
+
+/// The `[wait]` table: per ecosystem, how many seconds a cascade waits for a published version
+/// to become visible before it stops (resumable). `timeout_s` is one number for every
+/// ecosystem or a table `{ crates = …, pypi = …, npm = … }`; `LOCKSTEP_WAIT_TIMEOUT_S` wins.
+#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize)]
+#[non_exhaustive]
+pub struct WaitBudgets {
+    /// Seconds for the crates index.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub crates: Option<u32>,
+    /// Seconds for PyPI.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub pypi: Option<u32>,
+    /// Seconds for npm.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub npm: Option<u32>,
+}
+
+/// The longest wait budget accepted, in seconds (a day).
+pub const MAX_WAIT_S: u32 = 86_400;
 
 /// The optional `[cascade]` table: settings for the whole cascade.
 #[derive(Debug, Clone, PartialEq, Eq, Default, Serialize)]
@@ -100,7 +140,15 @@ pub enum RepoSource {
     Url(String),
 }
 
-pub(crate) const TOP: &[&str] = &["cascade", "release_dependents", "repo"];
+pub(crate) const TOP: &[&str] = &[
+    "cascade",
+    "release_dependents",
+    "registries",
+    "wait",
+    "repo",
+];
+pub(crate) const REGISTRIES: &[&str] = &["crates", "pypi", "npm"];
+pub(crate) const WAIT: &[&str] = &["timeout_s"];
 pub(crate) const OPTIONS: &[&str] = &["jobs", "exact_pins"];
 pub(crate) const REPO: &[&str] = &[
     "name",
@@ -190,12 +238,97 @@ fn read_config(r: &mut Reader, root: &Node) -> Option<CascadeConfig> {
             }
         })
     });
+    let registries = match f.get("registries") {
+        Some(n) => r
+            .key("registries", |r| read_registries(r, n))
+            .unwrap_or_default(),
+        None => Registries::default(),
+    };
+    let wait = match f.get("wait") {
+        Some(n) => r.key("wait", |r| read_wait(r, n)).unwrap_or_default(),
+        None => WaitBudgets::default(),
+    };
     let list = r.required(&f, "repo", "one [[repo]] table per repository")?;
     let repos = r.key("repo", |r| read_repos(r, list))?;
     Some(CascadeConfig {
         options,
         release_dependents,
         repos,
+        registries,
+        wait,
+    })
+}
+
+fn read_registries(r: &mut Reader, node: &Node) -> Option<Registries> {
+    let f = r.fields(node, REGISTRIES)?;
+    let mut url = |name: &'static str, what: &str| {
+        let n = f.get(name)?;
+        r.key(name, |r| {
+            let value = text(r, n, what)?;
+            let rest = value.strip_prefix("sparse+").unwrap_or(&value);
+            let ok = (rest.starts_with("https://") || rest.starts_with("http://"))
+                && rest.len() > "https://".len()
+                && !rest.chars().any(char::is_whitespace);
+            let sparse_ok = name != "crates" || value.starts_with("sparse+");
+            if ok && sparse_ok {
+                Some(value)
+            } else {
+                r.report(
+                    n.pos,
+                    ProblemKind::Value,
+                    format!("\"{value}\" is not accepted; expected {what}"),
+                );
+                None
+            }
+        })
+    };
+    let crates = url(
+        "crates",
+        "a sparse index URL such as \"sparse+https://index.crates.io/\"",
+    );
+    let pypi = url(
+        "pypi",
+        "a PyPI base URL such as \"https://pypi.org\" (serving /simple/NAME/)",
+    );
+    let npm = url(
+        "npm",
+        "an npm registry URL such as \"https://registry.npmjs.org\"",
+    );
+    Some(Registries { crates, pypi, npm })
+}
+
+fn read_wait(r: &mut Reader, node: &Node) -> Option<WaitBudgets> {
+    let f = r.fields(node, WAIT)?;
+    let Some(n) = f.get("timeout_s") else {
+        return Some(WaitBudgets::default());
+    };
+    r.key("timeout_s", |r| {
+        let seconds = |r: &mut Reader, n: &Node| {
+            r.integer(
+                n,
+                "seconds to wait for a registry",
+                1,
+                i128::from(MAX_WAIT_S),
+            )
+            .and_then(|v| u32::try_from(v).ok())
+        };
+        if let Value::Map(_) = &n.value {
+            let t = r.fields(n, REGISTRIES)?;
+            let mut get =
+                |name: &'static str| t.get(name).and_then(|v| r.key(name, |r| seconds(r, v)));
+            Some(WaitBudgets {
+                crates: get("crates"),
+                pypi: get("pypi"),
+                npm: get("npm"),
+            })
+        } else {
+            let all = seconds(r, n)?;
+            Some(WaitBudgets {
+                crates: Some(all),
+                pypi: Some(all),
+                npm: Some(all),
+            })
+        }
     })
 }
 

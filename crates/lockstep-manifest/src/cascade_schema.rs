@@ -2,7 +2,10 @@
 
 use serde_json::{Value as Json, json};
 
-use crate::cascade::{CASCADE_SCHEMA_FILE_NAME, MAX_JOBS, OPTIONS, REPO, REPO_REQUIRED, TOP};
+use crate::cascade::{
+    CASCADE_SCHEMA_FILE_NAME, MAX_JOBS, MAX_WAIT_S, OPTIONS, REGISTRIES, REPO, REPO_REQUIRED, TOP,
+    WAIT,
+};
 
 const DIALECT: &str = "https://json-schema.org/draft/2020-12/schema";
 const ID_BASE: &str = "https://example.invalid/lockstep/schemas/";
@@ -84,6 +87,39 @@ pub(crate) fn schema() -> Json {
             _ => json!({ "description": "undocumented" }),
         },
     );
+    let registries = closed(
+        "base URLs of the registries releases are published to; LOCKSTEP_CRATES_INDEX, LOCKSTEP_PYPI_URL and LOCKSTEP_NPM_REGISTRY win",
+        REGISTRIES,
+        &[],
+        |name| match name {
+            "crates" => json!({
+                "description": "the crates sparse index, sparse+URL",
+                "type": "string",
+                "pattern": r"^sparse\+https?://\S+$",
+            }),
+            "pypi" => json!({
+                "description": "the PyPI base URL, serving /simple/NAME/",
+                "type": "string",
+                "pattern": r"^https?://\S+$",
+            }),
+            "npm" => json!({
+                "description": "the npm registry URL",
+                "type": "string",
+                "pattern": r"^https?://\S+$",
+            }),
+            _ => json!({ "description": "undocumented" }),
+        },
+    );
+    let seconds = json!({ "type": "integer", "minimum": 1, "maximum": MAX_WAIT_S });
+    let budgets = closed("seconds per ecosystem", REGISTRIES, &[], |_| {
+        seconds.clone()
+    });
+    let wait = closed(
+        "how long a cascade waits for a registry to show a published version before it stops (resumable); LOCKSTEP_WAIT_TIMEOUT_S wins",
+        WAIT,
+        &[],
+        |_| json!({ "oneOf": [seconds.clone(), Json::Object(budgets.clone())] }),
+    );
     let mut root = closed(
         "the repositories of a release cascade",
         TOP,
@@ -96,6 +132,8 @@ pub(crate) fn schema() -> Json {
                 "enum": ["needed", "always"],
                 "default": "needed",
             }),
+            "registries" => Json::Object(registries.clone()),
+            "wait" => Json::Object(wait.clone()),
             "repo" => json!({
                 "description": "one [[repo]] table per repository",
                 "type": "array",

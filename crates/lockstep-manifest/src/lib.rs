@@ -66,7 +66,7 @@ mod vertical;
 
 pub use cascade::{
     CASCADE_FILE_NAME, CASCADE_SCHEMA_FILE_NAME, CascadeConfig, CascadeOptions, MAX_CASCADE_BYTES,
-    MAX_JOBS, RepoEntry, RepoSource,
+    MAX_JOBS, MAX_WAIT_S, Registries, RepoEntry, RepoSource, WaitBudgets,
 };
 pub use pack::{
     DEFAULT_PACK_TEST_TIMEOUT, MAX_PACK_NAME, PACK_FILE_NAME, PACK_SCHEMA_FILE_NAME,

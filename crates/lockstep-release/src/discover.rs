@@ -70,6 +70,10 @@ pub struct Discovered {
     pub edges: Vec<Edge>,
     /// The `depends_on` edges of the config, sorted.
     pub explicit: Vec<RepoEdge>,
+    /// Dependencies on a package of another repository pinned by a registry requirement (not
+    /// a git reference or a path): the dependent's lockfile resolves them from a registry, so
+    /// the upstream's release must be published there first. (dependent, dependency, file).
+    pub registry_pins: Vec<(String, String, String)>,
     /// Dependencies and manifests passed over, with why.
     pub notes: Vec<Note>,
 }
@@ -96,6 +100,9 @@ impl Discovered {
                 }
                 if let Some(command) = &r.lockfile_command {
                     repo = repo.with_lockfile_command(command);
+                }
+                if let Some(publish) = &r.entry.publish {
+                    repo = repo.with_publish(publish);
                 }
                 repo
             })
@@ -269,6 +276,7 @@ pub fn discover(config: &LoadedConfig) -> Result<Discovered, Error> {
     }
 
     let mut edges = Vec::new();
+    let mut registry_pins = Vec::new();
     for f in &found {
         let p = &f.package;
         for (dep, file) in &f.deps {
@@ -286,6 +294,12 @@ pub fn discover(config: &LoadedConfig) -> Result<Discovered, Error> {
                 lockstep_pins::DepKind::Build => DepKind::Build,
                 _ => DepKind::Normal,
             };
+            if kind != DepKind::Dev
+                && upstream.repo != p.repo
+                && matches!(dep.pin, Pin::Version(_) | Pin::Any)
+            {
+                registry_pins.push((p.name.clone(), upstream.name.clone(), file.clone()));
+            }
             match pin_spec(&dep.pin) {
                 Ok(pin) => edges.push(Edge::new(&p.name, &upstream.name, kind, pin, file)),
                 Err(why) => notes.push(Note {
@@ -331,6 +345,11 @@ pub fn discover(config: &LoadedConfig) -> Result<Discovered, Error> {
         packages,
         edges,
         explicit,
+        registry_pins: {
+            registry_pins.sort();
+            registry_pins.dedup();
+            registry_pins
+        },
         notes,
     })
 }

@@ -74,6 +74,25 @@ pub enum PlanError {
     /// Reading the repositories failed.
     #[error(transparent)]
     Discovery(#[from] crate::Error),
+    /// A dependent resolves a released upstream from a registry, but the upstream's repository
+    /// publishes nothing.
+    #[error(
+        "{dependent} (repository {dependent_repo}) pins {upstream} by a registry requirement in {file}, but repository {upstream_repo} has no `publish` setting, so {upstream} {version} would never reach the registry its lockfile resolves from; add `publish = \"COMMAND\"` (or `publish = \"ci\"`) to [[repo]] {upstream_repo} in cascade.toml, or pin {upstream} by git tag"
+    )]
+    Unpublished {
+        /// The upstream package.
+        upstream: String,
+        /// Its repository.
+        upstream_repo: String,
+        /// Its new version.
+        version: String,
+        /// The dependent package.
+        dependent: String,
+        /// Its repository.
+        dependent_repo: String,
+        /// The file holding the requirement.
+        file: String,
+    },
     /// A saved plan could not be read.
     #[error(
         "{path}: not a lockstep.cascade-plan/v1 plan ({message}); write one with `release-cascade --dry-run --json > FILE`"
@@ -93,6 +112,7 @@ impl lockstep_state::Classify for PlanError {
             PlanError::Planner(_) => "cascade_plan",
             PlanError::Discovery(e) => e.kind(),
             PlanError::SavedPlan { .. } => "invalid_plan",
+            PlanError::Unpublished { .. } => "unpublished_upstream",
         }
     }
 }
@@ -169,6 +189,7 @@ pub fn plan(discovered: &Discovered, options: &PlanOptions) -> Result<Plan, Plan
         );
         plan.digest = plan.compute_digest();
     }
+    check_publication(discovered, &plan)?;
     tracing::info!(
         packages = plan.steps().count(),
         waves = plan.waves.len(),
@@ -176,6 +197,41 @@ pub fn plan(discovered: &Discovered, options: &PlanOptions) -> Result<Plan, Plan
         "planned"
     );
     Ok(plan)
+}
+
+/// Refuses a plan in which a dependent must resolve a released upstream from a registry that
+/// the upstream's repository never publishes to (inside one repository, dependencies resolve
+/// by path and need no publication).
+fn check_publication(discovered: &Discovered, plan: &Plan) -> Result<(), PlanError> {
+    let released: BTreeMap<&str, &lockstep_cascade::Step> = plan
+        .steps()
+        .filter(|s| s.release)
+        .map(|s| (s.package.as_str(), s))
+        .collect();
+    for step in plan.steps() {
+        for (dependent, upstream, file) in &discovered.registry_pins {
+            if dependent != &step.package {
+                continue;
+            }
+            let Some(up) = released.get(upstream.as_str()) else {
+                continue;
+            };
+            let publishes = discovered
+                .repo(&up.repo)
+                .is_some_and(|r| r.entry.publish.is_some());
+            if !publishes && up.repo != step.repo {
+                return Err(PlanError::Unpublished {
+                    upstream: upstream.clone(),
+                    upstream_repo: up.repo.clone(),
+                    version: up.to.to_string(),
+                    dependent: dependent.clone(),
+                    dependent_repo: step.repo.clone(),
+                    file: file.clone(),
+                });
+            }
+        }
+    }
+    Ok(())
 }
 
 /// The directory of a package's manifest, relative to its repository (`` for the root).

@@ -244,12 +244,12 @@ fn cascade_options_and_the_document() {
         (
             "[cascade]\n",
             "[cascades]\n",
-            "1:2 cascades [Unknown] unknown field `cascades`; did you mean `cascade`? accepted fields: cascade, release_dependents, repo",
+            "1:2 cascades [Unknown] unknown field `cascades`; did you mean `cascade`? accepted fields: cascade, release_dependents, registries, wait, repo",
         ),
         (
             "[cascade]\njobs = 4\n",
             "cascade = 4\njobs = 4\n",
-            "1:11 cascade [Type] expected a mapping, found an integer\n2:1 jobs [Unknown] unknown field `jobs`; accepted fields: cascade, release_dependents, repo\n3:1 exact_pins [Unknown] unknown field `exact_pins`; accepted fields: cascade, release_dependents, repo",
+            "1:11 cascade [Type] expected a mapping, found an integer\n2:1 jobs [Unknown] unknown field `jobs`; accepted fields: cascade, release_dependents, registries, wait, repo\n3:1 exact_pins [Unknown] unknown field `exact_pins`; accepted fields: cascade, release_dependents, registries, wait, repo",
         ),
         (
             "[[repo]]\nname = \"docs\"",
@@ -412,4 +412,60 @@ fn the_schema_names_exactly_what_the_reader_accepts() {
         s["$id"].as_str().unwrap().rsplit('/').next(),
         Some(CASCADE_SCHEMA_FILE_NAME)
     );
+}
+
+#[test]
+fn registries_and_wait_budgets() {
+    let text = format!(
+        "[registries]\ncrates = \"sparse+http://127.0.0.1:8000/index/\"\npypi = \"http://127.0.0.1:8001\"\nnpm = \"https://npm.example.com\"\n\n[wait]\ntimeout_s = {{ pypi = 300, npm = 120 }}\n\n{BRIEF}"
+    );
+    let c = CascadeConfig::parse(&text).expect("valid");
+    assert_eq!(
+        c.registries.crates.as_deref(),
+        Some("sparse+http://127.0.0.1:8000/index/")
+    );
+    assert_eq!(c.registries.pypi.as_deref(), Some("http://127.0.0.1:8001"));
+    assert_eq!(c.registries.npm.as_deref(), Some("https://npm.example.com"));
+    assert_eq!(
+        (c.wait.crates, c.wait.pypi, c.wait.npm),
+        (None, Some(300), Some(120))
+    );
+
+    // One number is every ecosystem's budget.
+    let c = CascadeConfig::parse(&format!("[wait]\ntimeout_s = 90\n{BRIEF}")).expect("valid");
+    assert_eq!(
+        (c.wait.crates, c.wait.pypi, c.wait.npm),
+        (Some(90), Some(90), Some(90))
+    );
+
+    // Neither table is required.
+    let c = CascadeConfig::parse(BRIEF).expect("valid");
+    assert_eq!(c.registries.pypi, None);
+    assert_eq!(c.wait.npm, None);
+
+    for (table, expected) in [
+        (
+            "[registries]\ncrates = \"https://index.crates.io/\"\n",
+            "2:10 registries.crates [Value] \"https://index.crates.io/\" is not accepted; expected a sparse index URL such as \"sparse+https://index.crates.io/\"",
+        ),
+        (
+            "[registries]\npypi = \"pypi.org\"\n",
+            "2:8 registries.pypi [Value] \"pypi.org\" is not accepted; expected a PyPI base URL such as \"https://pypi.org\" (serving /simple/NAME/)",
+        ),
+        (
+            "[registries]\nyarn = \"https://x\"\n",
+            "2:1 registries.yarn [Unknown] unknown field `yarn`; accepted fields: crates, pypi, npm",
+        ),
+        (
+            "[wait]\ntimeout_s = 0\n",
+            "2:13 wait.timeout_s [Value] 0 is out of range; expected seconds to wait for a registry from 1 to 86400",
+        ),
+        (
+            "[wait]\ntimeout_s = { pip = 3 }\n",
+            "2:15 wait.timeout_s.pip [Unknown] unknown field `pip`; did you mean `pypi`? accepted fields: crates, pypi, npm",
+        ),
+    ] {
+        let got = render(&CascadeConfig::parse(&format!("{table}{BRIEF}")));
+        assert_eq!(got, expected, "\n--- table ---\n{table}");
+    }
 }
