@@ -383,14 +383,11 @@ fn apply_tag_conventions(repos: &[DiscoveredRepo], packages: &mut [Package]) -> 
         let detected = if configured.is_some() {
             crate::tags::Detected::Default
         } else {
-            let tags: Vec<String> = lockstep_snapshot::list_tags(&repo.dir)
-                .map_err(|source| Error::Git {
+            let tags: Vec<String> =
+                lockstep_snapshot::list_tag_names(&repo.dir).map_err(|source| Error::Git {
                     repo: repo.entry.name.clone(),
                     source,
-                })?
-                .into_iter()
-                .map(|t| t.name)
-                .collect();
+                })?;
             crate::tags::detect(&tags, &names, top.as_deref()).map_err(|candidates| {
                 Error::AmbiguousTags {
                     repo: repo.entry.name.clone(),
@@ -410,14 +407,11 @@ fn apply_tag_conventions(repos: &[DiscoveredRepo], packages: &mut [Package]) -> 
             .iter()
             .any(|p| p.repo == repo.entry.name && p.tag_versioned)
         {
-            let tags: Vec<String> = lockstep_snapshot::list_tags(&repo.dir)
-                .map_err(|source| Error::Git {
+            let tags: Vec<String> =
+                lockstep_snapshot::list_tag_names(&repo.dir).map_err(|source| Error::Git {
                     repo: repo.entry.name.clone(),
                     source,
-                })?
-                .into_iter()
-                .map(|t| t.name)
-                .collect();
+                })?;
             let single = names.len() == 1;
             for p in packages
                 .iter_mut()

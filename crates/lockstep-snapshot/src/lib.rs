@@ -13,7 +13,7 @@
 //!   tracked files, writing only files that differ, restore copied files, verify;
 //! - [`list`], [`read`], [`delete`], [`prune`] (keep the newest [`DEFAULT_KEEP`]);
 //! - the git operations the upgrade and cascade workflows need: [`status`], [`is_clean`],
-//!   [`head`], [`commit`], [`create_tag`], [`delete_tag`], [`list_tags`], [`tag_exists`],
+//!   [`head`], [`commit`], [`create_tag`], [`delete_tag`], [`list_tags`], [`list_tag_names`], [`tag_exists`],
 //!   [`resolve_tag`], [`describe`], [`checkout_tag`], [`log_since`] (the commits since a tag),
 //!   [`read_file_at`] and [`CommitTree`] (files as a commit holds them), [`hooks_dir`],
 //!   and [`ensure_excluded`] to keep `.lockstep/` out of git.
@@ -90,8 +90,8 @@ pub use fetch::clone_at;
 pub use id::{ObjectId, SnapshotId};
 pub use log::{CommitInfo, log_since, log_since_touching};
 pub use ops::{
-    Describe, Identity, Tag, checkout_tag, commit, create_tag, delete_tag, describe, list_tags,
-    resolve_tag, tag_exists,
+    Describe, Identity, Tag, checkout_tag, commit, create_tag, delete_tag, describe,
+    list_tag_names, list_tags, resolve_tag, tag_exists,
 };
 pub use remote::{
     PushFailure, clear_ref_lock, commit_as_configured, create_tag_as_configured, fallback_identity,

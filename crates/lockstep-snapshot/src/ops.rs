@@ -358,6 +358,25 @@ fn resolve_tag_in(repo: &Repo, name: &str) -> Result<gix::ObjectId> {
     Ok(commit.id)
 }
 
+/// Every tag's name, sorted: the references only, no object is read, so it stays cheap in a
+/// repository with thousands of annotated tags (see [`list_tags`] for targets and messages).
+pub fn list_tag_names(repo_dir: &Path) -> Result<Vec<String>> {
+    let _span = tracing::debug_span!("list_tag_names", repo = %repo_dir.display()).entered();
+    let repo = Repo::open(repo_dir)?;
+    let platform = repo.repo.references().map_err(repo.git_err("list tags"))?;
+    let mut names = Vec::new();
+    for reference in platform.tags().map_err(repo.git_err("list tags"))? {
+        let reference = reference.map_err(|e| Error::Git {
+            repo: repo.root.clone(),
+            op: "list tags",
+            source: Cause::msg(e.to_string()),
+        })?;
+        names.push(reference.name().shorten().to_str_lossy().into_owned());
+    }
+    names.sort();
+    Ok(names)
+}
+
 /// Every tag, sorted by name.
 pub fn list_tags(repo_dir: &Path) -> Result<Vec<Tag>> {
     let _span = tracing::debug_span!("list_tags", repo = %repo_dir.display()).entered();

@@ -182,11 +182,7 @@ pub fn parse_tag(tag: &str) -> Result<ReleaseTag, String> {
 /// detected from the repository's tags ([`crate::tags`]). `None` when the repository's tags
 /// do not follow a convention that reads `tag`.
 fn conventional(repo_dir: &Path, tag: &str) -> Option<ReleaseTag> {
-    let tags: Vec<String> = lockstep_snapshot::list_tags(repo_dir)
-        .ok()?
-        .into_iter()
-        .map(|t| t.name)
-        .collect();
+    let tags: Vec<String> = lockstep_snapshot::list_tag_names(repo_dir).ok()?;
     let formats: Vec<(usize, lockstep_vocab::TagFormat)> = crate::tags::CONVENTIONS
         .iter()
         .filter_map(|t| lockstep_vocab::TagFormat::parse_template(t).ok())
