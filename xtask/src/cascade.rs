@@ -270,7 +270,11 @@ fn render_plan(plan: &Plan, discovered: &Discovered) -> String {
                 (
                     format!("{} → {}", s.from, s.to),
                     s.bump.as_str().to_owned(),
-                    s.tag.clone(),
+                    if s.publish {
+                        format!("{}\n+ publish", s.tag)
+                    } else {
+                        s.tag.clone()
+                    },
                 )
             } else {
                 (
@@ -309,6 +313,13 @@ fn render_plan(plan: &Plan, discovered: &Discovered) -> String {
             x.reason
         ));
     }
+    if let Some(w) = plan.point_of_no_return() {
+        t.push_str(&format!(
+            "  {} wave {}: its first publish cannot be undone; a failure before it rolls every repository back, a failure from it on stops the cascade for `--resume` (`--abort` then undoes only what is unpublished)\n",
+            paint(YELLOW, "point of no return:"),
+            w + 1
+        ));
+    }
     if let Some(repo) = execute::repository_cycle(plan) {
         t.push_str(&format!(
             "  {} {repo} sits on a cycle through another repository: it is released one commit per wave\n",
@@ -326,6 +337,20 @@ fn render_plan(plan: &Plan, discovered: &Discovered) -> String {
     t
 }
 
+/// One line per package that stays published: name, version, registry, how to withdraw it.
+fn published_lines(report: &execute::Report) -> String {
+    report
+        .published
+        .iter()
+        .map(|p| {
+            format!(
+                "  {} {} stays published on {} (repository {}); to withdraw it: {}\n",
+                p.package, p.version, p.registry, p.repo, p.withdraw
+            )
+        })
+        .collect()
+}
+
 fn finish(out: &Out, report: &execute::Report, started: Option<Instant>) -> Result<u8, Failure> {
     let code = u8::try_from(report.exit_code()).unwrap_or(2);
     if out.json {
@@ -338,11 +363,20 @@ fn finish(out: &Out, report: &execute::Report, started: Option<Instant>) -> Resu
             out.print("nothing to do: no interrupted cascade\n");
             return Ok(0);
         }
-        execute::Outcome::Aborted => {
+        execute::Outcome::Aborted if report.published.is_empty() => {
             out.print(&format!(
                 "{} the interrupted cascade was rolled back; every repository is as before it\n",
                 paint(YELLOW, "aborted:")
             ));
+            return Ok(0);
+        }
+        execute::Outcome::Aborted => {
+            let mut t = format!(
+                "{} what was not published is rolled back; these stay published (never deleted by lockstep):\n",
+                paint(YELLOW, "aborted:")
+            );
+            t.push_str(&published_lines(report));
+            out.print(&t);
             return Ok(0);
         }
         _ => {}
@@ -386,7 +420,16 @@ fn finish(out: &Out, report: &execute::Report, started: Option<Instant>) -> Resu
                     t.push_str(&format!("  | {line}\n"));
                 }
             }
-            if report.outcome == execute::Outcome::PushFailed {
+            if report.outcome == execute::Outcome::Stopped {
+                t.push_str(&format!(
+                    "{} nothing was rolled back (the cascade is past its point of no return, or waits for a registry); the journal is kept: fix the cause and run `release-cascade --resume`, or `--abort` to undo what is not published\n",
+                    paint(YELLOW, "stopped:")
+                ));
+                if !report.published.is_empty() {
+                    t.push_str("published so far:\n");
+                    t.push_str(&published_lines(report));
+                }
+            } else if report.outcome == execute::Outcome::PushFailed {
                 t.push_str(&format!(
                     "{} every repository is released locally; nothing was rolled back\n",
                     paint(YELLOW, "note:")

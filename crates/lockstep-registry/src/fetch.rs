@@ -3,6 +3,8 @@
 //! the conditional-request cache.
 
 use std::io::Read;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::thread;
 use std::time::{Duration, Instant, SystemTime};
 
@@ -39,6 +41,10 @@ pub(crate) struct Client {
     /// The GitHub API's origin, the only one that gets the token; `None` when the API base
     /// is not a URL lockstep may fetch.
     api_origin: Option<Url>,
+    /// Bytes received so far, for a caller watching for a stalled transfer.
+    progress: Option<Arc<AtomicU64>>,
+    /// Whether a short `Retry-After` is waited out here (else reported at once).
+    wait_out_rate_limits: bool,
 }
 
 impl std::fmt::Debug for Client {
@@ -74,7 +80,18 @@ impl Client {
             opts: opts.clone(),
             cache: opts.cache_dir.clone().map(Cache::new),
             api_origin,
+            progress: None,
+            wait_out_rate_limits: true,
         }
+    }
+
+    /// A client for one probe of a poll loop: it counts received bytes into `progress` (so the
+    /// caller can give up on a transfer that stalls) and reports every rate limit at once
+    /// instead of sleeping through a short `Retry-After` (the caller's loop waits instead).
+    pub(crate) fn probing(mut self, progress: Arc<AtomicU64>) -> Self {
+        self.progress = Some(progress);
+        self.wait_out_rate_limits = false;
+        self
     }
 
     pub(crate) fn has_token(&self) -> bool {
@@ -214,7 +231,11 @@ impl Client {
             }
             if let Some(limit) = rate_limit(status, response.headers(), SystemTime::now()) {
                 match limit.retry_after {
-                    Some(wait) if wait <= MAX_RETRY_WAIT && retries < MAX_RETRIES => {
+                    Some(wait)
+                        if self.wait_out_rate_limits
+                            && wait <= MAX_RETRY_WAIT
+                            && retries < MAX_RETRIES =>
+                    {
                         retries += 1;
                         tracing::warn!(
                             seconds = wait.as_secs(),
@@ -356,6 +377,9 @@ impl Client {
                 }
             };
             received += n as u64;
+            if let Some(progress) = &self.progress {
+                progress.fetch_add(n as u64, Ordering::Relaxed);
+            }
             if received > cap {
                 return Err(Error::TooLarge {
                     location: url.shown(),

@@ -86,6 +86,7 @@ mod source;
 mod time;
 mod upstream;
 mod url;
+pub mod visibility;
 
 pub use artifact::download_artifact;
 pub use blob::{download_checked, fetch_document};

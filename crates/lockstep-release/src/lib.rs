@@ -68,6 +68,10 @@ pub const FAILPOINTS: &[&str] = &[
     "cascade_after_commit",
     "cascade_after_repo",
     "cascade_before_finish",
+    "cascade_before_publish",
+    "cascade_during_publish",
+    "cascade_after_publish",
+    "cascade_while_waiting",
 ];
 
 pub use lockstep_cascade::{Bump, Plan, ReleaseDependents};
@@ -75,7 +79,7 @@ pub use lockstep_cascade::{Bump, Plan, ReleaseDependents};
 pub use config::{CHECKOUTS_DIR, LoadedConfig, load};
 pub use discover::{Discovered, DiscoveredRepo, Note, RepoEdge, discover};
 pub use error::Error;
-pub use request::{PlanError, PlanOptions, plan, read_plan};
+pub use request::{PlanError, PlanOptions, UnpublishedPin, plan, read_plan};
 pub use status::{LaggingPin, PackageStatus, STATUS_SCHEMA, StatusReport, status};
 
 /// The summaries of the commits on HEAD's first-parent line since `since` (a tag), newest

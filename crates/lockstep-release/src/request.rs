@@ -76,23 +76,8 @@ pub enum PlanError {
     Discovery(#[from] crate::Error),
     /// A dependent resolves a released upstream from a registry, but the upstream's repository
     /// publishes nothing.
-    #[error(
-        "{dependent} (repository {dependent_repo}) pins {upstream} by a registry requirement in {file}, but repository {upstream_repo} has no `publish` setting, so {upstream} {version} would never reach the registry its lockfile resolves from; add `publish = \"COMMAND\"` (or `publish = \"ci\"`) to [[repo]] {upstream_repo} in cascade.toml, or pin {upstream} by git tag"
-    )]
-    Unpublished {
-        /// The upstream package.
-        upstream: String,
-        /// Its repository.
-        upstream_repo: String,
-        /// Its new version.
-        version: String,
-        /// The dependent package.
-        dependent: String,
-        /// Its repository.
-        dependent_repo: String,
-        /// The file holding the requirement.
-        file: String,
-    },
+    #[error("{0}")]
+    Unpublished(Box<UnpublishedPin>),
     /// A saved plan could not be read.
     #[error(
         "{path}: not a lockstep.cascade-plan/v1 plan ({message}); write one with `release-cascade --dry-run --json > FILE`"
@@ -112,7 +97,7 @@ impl lockstep_state::Classify for PlanError {
             PlanError::Planner(_) => "cascade_plan",
             PlanError::Discovery(e) => e.kind(),
             PlanError::SavedPlan { .. } => "invalid_plan",
-            PlanError::Unpublished { .. } => "unpublished_upstream",
+            PlanError::Unpublished(_) => "unpublished_upstream",
         }
     }
 }
@@ -220,14 +205,14 @@ fn check_publication(discovered: &Discovered, plan: &Plan) -> Result<(), PlanErr
                 .repo(&up.repo)
                 .is_some_and(|r| r.entry.publish.is_some());
             if !publishes && up.repo != step.repo {
-                return Err(PlanError::Unpublished {
+                return Err(PlanError::Unpublished(Box::new(UnpublishedPin {
                     upstream: upstream.clone(),
                     upstream_repo: up.repo.clone(),
                     version: up.to.to_string(),
                     dependent: dependent.clone(),
                     dependent_repo: step.repo.clone(),
                     file: file.clone(),
-                });
+                })));
             }
         }
     }
@@ -297,4 +282,25 @@ mod tests {
         assert_eq!(distance("kitten", "sitting"), 3);
         assert_eq!(distance("", "abc"), 3);
     }
+}
+
+/// A registry requirement on a released package whose repository publishes nothing.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error(
+    "{dependent} (repository {dependent_repo}) pins {upstream} by a registry requirement in {file}, but repository {upstream_repo} has no `publish` setting, so {upstream} {version} would never reach the registry its lockfile resolves from; add `publish = \"COMMAND\"` (or `publish = \"ci\"`) to [[repo]] {upstream_repo} in cascade.toml, or pin {upstream} by git tag"
+)]
+#[non_exhaustive]
+pub struct UnpublishedPin {
+    /// The upstream package.
+    pub upstream: String,
+    /// Its repository.
+    pub upstream_repo: String,
+    /// Its new version.
+    pub version: String,
+    /// The dependent package.
+    pub dependent: String,
+    /// Its repository.
+    pub dependent_repo: String,
+    /// The file holding the requirement.
+    pub file: String,
 }

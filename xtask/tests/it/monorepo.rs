@@ -10,6 +10,33 @@ use std::process::Command;
 
 use serde_json::Value;
 
+/// Serves `dir` on a free loopback port with Python's own static file server.
+fn serve(dir: &Path) -> (std::process::Child, u16) {
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let child = Command::new("python3")
+        .args(["-m", "http.server", "--bind", "127.0.0.1"])
+        .arg(port.to_string())
+        .arg("--directory")
+        .arg(dir)
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .expect("python3 (the fixture registry's static server) is not installed");
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(20);
+    while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "python3 -m http.server did not listen on {port}"
+        );
+        std::thread::sleep(std::time::Duration::from_millis(50));
+    }
+    (child, port)
+}
+
 const SCRIPT: &str = concat!(
     env!("CARGO_MANIFEST_DIR"),
     "/../fixtures/cascade/monorepos.sh"
@@ -17,19 +44,44 @@ const SCRIPT: &str = concat!(
 
 struct Mono {
     tmp: tempfile::TempDir,
+    /// `python3 -m http.server` over `DIR/registry`: the crates and PyPI indexes that `up`
+    /// and `pyup` publish to and the cascade waits on.
+    registry: Option<(std::process::Child, u16)>,
+}
+
+impl Drop for Mono {
+    fn drop(&mut self) {
+        if let Some((child, _)) = &mut self.registry {
+            let _ = child.kill();
+            let _ = child.wait();
+        }
+    }
 }
 
 impl Mono {
     fn new() -> Self {
         let tmp = tempfile::tempdir().unwrap();
-        let m = Mono { tmp };
+        let mut m = Mono {
+            tmp,
+            registry: None,
+        };
         let out = m.command("bash").arg(SCRIPT).arg(m.dir()).output().unwrap();
         assert!(
             out.status.success(),
             "monorepos.sh failed: {}",
             String::from_utf8_lossy(&out.stderr)
         );
+        m.registry = Some(serve(&m.dir().join("registry")));
         m
+    }
+
+    /// Lines `NAME VERSION` that `publish.sh` recorded, one per publish.
+    fn published(&self) -> Vec<String> {
+        std::fs::read_to_string(self.dir().join("registry/publish.log"))
+            .unwrap_or_default()
+            .lines()
+            .map(str::to_owned)
+            .collect()
     }
 
     fn dir(&self) -> PathBuf {
@@ -38,6 +90,15 @@ impl Mono {
 
     fn command(&self, program: &str) -> Command {
         let mut c = Command::new(program);
+        if let Some((_, port)) = &self.registry {
+            c.env(
+                "LOCKSTEP_CRATES_INDEX",
+                format!("sparse+http://127.0.0.1:{port}/index/"),
+            )
+            .env("LOCKSTEP_PYPI_URL", format!("http://127.0.0.1:{port}"))
+            // A local registry has no cache in front: confirm quickly.
+            .env("LOCKSTEP_WAIT_SPACING_S", "0.2");
+        }
         c.env("CARGO_HOME", self.tmp.path().join("cargo-home"))
             .env("GIT_CONFIG_NOSYSTEM", "1")
             .env("GIT_CONFIG_GLOBAL", "/dev/null")
@@ -470,6 +531,8 @@ fn only_refuses_a_repository_whose_upstream_is_not_released_yet() {
         assert_eq!(code, 0, "{repo}: {err}");
     }
     assert_eq!(m.git("down", &["tag", "--points-at", "HEAD"]), "v0.3.1");
+    // up publishes (to the fixture's static index) once; down publishes nothing.
+    assert_eq!(m.published(), ["upcrate 3.0.0"]);
 }
 
 #[test]
@@ -527,6 +590,7 @@ fn tag_versioned_packages_are_released_by_their_tags() {
     );
     assert_eq!(code, 0, "{err}");
     assert_eq!(m.git("pyup", &["tag", "--points-at", "HEAD"]), "v1.3.0");
+    assert_eq!(m.published(), ["pyup 1.3.0"]);
     assert_eq!(m.git("pydown", &["tag", "--points-at", "HEAD"]), "v0.4.1");
     // The pin moved, no version field was written, and there is one release commit.
     let after = std::fs::read_to_string(m.dir().join("pydown/pyproject.toml")).unwrap();
@@ -548,4 +612,194 @@ fn tag_versioned_packages_are_released_by_their_tags() {
         "{}",
         String::from_utf8_lossy(&out.stdout)
     );
+}
+
+/// Runs `updown.toml` (`upcrate --bump major`: up publishes, down waits for it) with a
+/// failpoint and checks that the process died by SIGKILL with its journal left.
+fn crash_updown(m: &Mono, failpoint: &str) {
+    let out = m
+        .command(env!("CARGO_BIN_EXE_lockstep"))
+        .arg("release-cascade")
+        .arg("--config")
+        .arg(m.dir().join("updown.toml"))
+        .args([
+            "--from", "upcrate", "--bump", "major", "--yes", "--jobs", "1",
+        ])
+        .env("LOCKSTEP_FAILPOINT", failpoint)
+        .output()
+        .unwrap();
+    use std::os::unix::process::ExitStatusExt;
+    assert_eq!(
+        out.status.signal(),
+        Some(9),
+        "{failpoint}: not killed: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(
+        m.dir().join(".lockstep/cascade-journal.json").is_file(),
+        "{failpoint}: no journal"
+    );
+}
+
+#[test]
+fn a_kill_while_publishing_or_waiting_resumes_to_one_tag_and_one_publish() {
+    for failpoint in [
+        "cascade_before_publish",
+        "cascade_during_publish",
+        "cascade_after_publish",
+        "cascade_while_waiting",
+    ] {
+        let m = Mono::new();
+        crash_updown(&m, failpoint);
+        let (code, out, err) = m.lockstep("updown.toml", &["--resume", "--yes"]);
+        assert_eq!(code, 0, "{failpoint}: {out}{err}");
+        assert_eq!(m.git("up", &["tag", "--points-at", "HEAD"]), "v3.0.0");
+        assert_eq!(m.git("down", &["tag", "--points-at", "HEAD"]), "v0.3.1");
+        assert_eq!(
+            m.git("up", &["log", "--format=%s", "v2.1.0..HEAD"]),
+            "chore(release): upcrate v3.0.0",
+            "{failpoint}: one release commit"
+        );
+        // The publish command may have been killed before it wrote; never twice.
+        assert_eq!(m.published(), ["upcrate 3.0.0"], "{failpoint}");
+        assert!(!m.dir().join(".lockstep/cascade-journal.json").exists());
+    }
+}
+
+#[test]
+fn abort_after_the_point_of_no_return_keeps_what_is_published() {
+    let m = Mono::new();
+    let down_head = m.git("down", &["rev-parse", "HEAD"]);
+    crash_updown(&m, "cascade_while_waiting");
+    let up_head = m.git("up", &["rev-parse", "HEAD"]);
+    let (code, out, err) = m.lockstep("updown.toml", &["--abort"]);
+    assert_eq!(code, 0, "{out}{err}");
+    assert!(
+        out.lines()
+            .any(|l| l.contains("upcrate 3.0.0 stays published")
+                && l.contains("cargo yank --version 3.0.0 upcrate")),
+        "{out}"
+    );
+    // The published release stands: its commit and tag stay; down is untouched.
+    assert_eq!(m.git("up", &["rev-parse", "HEAD"]), up_head);
+    assert_eq!(m.git("up", &["tag", "--points-at", "HEAD"]), "v3.0.0");
+    assert_eq!(m.git("down", &["rev-parse", "HEAD"]), down_head);
+    assert_eq!(m.published(), ["upcrate 3.0.0"]);
+    assert!(!m.dir().join(".lockstep/cascade-journal.json").exists());
+}
+
+#[test]
+fn a_failure_after_publishing_stops_without_rolling_back() {
+    let m = Mono::new();
+    // down's smoke test fails after up published.
+    let config = m.dir().join("updown.toml");
+    let text = std::fs::read_to_string(&config).unwrap();
+    std::fs::write(
+        &config,
+        text.replace("path = \"down\"\n", "path = \"down\"\nsmoke = \"false\"\n"),
+    )
+    .unwrap();
+    let down_head = m.git("down", &["rev-parse", "HEAD"]);
+    let (code, out, err) = m.lockstep(
+        "updown.toml",
+        &[
+            "--from", "upcrate", "--bump", "major", "--yes", "--jobs", "1",
+        ],
+    );
+    assert_eq!(code, 1, "{out}{err}");
+    assert!(
+        out.contains("stopped:") && out.contains("--resume"),
+        "{out}"
+    );
+    assert!(out.contains("upcrate 3.0.0 stays published"), "{out}");
+    assert_eq!(m.git("up", &["tag", "--points-at", "HEAD"]), "v3.0.0");
+    assert_eq!(
+        m.git("down", &["rev-parse", "HEAD"]),
+        down_head,
+        "down put back"
+    );
+    assert_eq!(m.git("down", &["status", "--porcelain"]), "");
+    assert!(m.dir().join(".lockstep/cascade-journal.json").is_file());
+    // Fixed, the cascade resumes and publishes nothing twice.
+    std::fs::write(&config, text).unwrap();
+    let (code, out, err) = m.lockstep("updown.toml", &["--resume", "--yes"]);
+    assert_eq!(code, 0, "{out}{err}");
+    assert_eq!(m.git("down", &["tag", "--points-at", "HEAD"]), "v0.3.1");
+    assert_eq!(m.published(), ["upcrate 3.0.0"]);
+}
+
+#[test]
+fn a_version_the_registry_has_is_not_released_again() {
+    let m = Mono::new();
+    // Someone published 3.0.0 by hand already.
+    let index = m.dir().join("registry/index/up/cr/upcrate");
+    let mut text = std::fs::read_to_string(&index).unwrap();
+    text.push_str(&text.lines().next().unwrap().replace("2.1.0", "3.0.0"));
+    text.push('\n');
+    std::fs::write(&index, text).unwrap();
+    let head = m.git("up", &["rev-parse", "HEAD"]);
+    let (code, out, err) = m.lockstep(
+        "updown.toml",
+        &["--from", "upcrate", "--bump", "major", "--yes"],
+    );
+    assert_eq!(code, 2, "{out}{err}");
+    assert!(
+        err.contains("upcrate 3.0.0 is already published on") && err.contains("127.0.0.1"),
+        "{err}"
+    );
+    assert_eq!(m.git("up", &["rev-parse", "HEAD"]), head, "nothing changed");
+}
+
+#[test]
+fn a_registry_pin_on_a_repository_that_publishes_nothing_is_refused_at_planning() {
+    let m = Mono::new();
+    let config = m.dir().join("updown.toml");
+    let text = std::fs::read_to_string(&config).unwrap();
+    let publish = text
+        .lines()
+        .find(|l| l.starts_with("publish"))
+        .unwrap()
+        .to_owned();
+    std::fs::write(&config, text.replace(&format!("{publish}\n"), "")).unwrap();
+    let (code, out, err) = m.lockstep(
+        "updown.toml",
+        &["--from", "upcrate", "--bump", "major", "--dry-run"],
+    );
+    assert_eq!(code, 2, "{out}{err}");
+    assert!(
+        err.contains(
+            "downcrate (repository down) pins upcrate by a registry requirement in Cargo.toml"
+        ) && err.contains("add `publish = \"COMMAND\"` (or `publish = \"ci\"`) to [[repo]] up"),
+        "{err}"
+    );
+    // A dependent whose requirement admits the new version is not in the plan: nothing to wait for.
+    let plan = m.plan("updown.toml", &["--from", "upcrate", "--bump", "minor"]);
+    assert_eq!(plan["point_of_no_return"], Value::Null);
+}
+
+#[test]
+fn the_plan_marks_publishing_steps_and_its_point_of_no_return() {
+    let m = Mono::new();
+    let plan = m.plan("updown.toml", &["--from", "upcrate", "--bump", "major"]);
+    let steps: Vec<&Value> = plan["waves"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .flat_map(|w| w.as_array().unwrap())
+        .collect();
+    let up = steps.iter().find(|s| s["package"] == "upcrate").unwrap();
+    let down = steps.iter().find(|s| s["package"] == "downcrate").unwrap();
+    assert_eq!(up["publish"], true);
+    assert_eq!(
+        up["publish_command"],
+        "sh ../registry/publish.sh crates upcrate"
+    );
+    assert_eq!(down.get("publish"), None, "down publishes nothing");
+    assert_eq!(plan["point_of_no_return"], 0);
+    let (code, out, _) = m.lockstep(
+        "updown.toml",
+        &["--from", "upcrate", "--bump", "major", "--dry-run"],
+    );
+    assert_eq!(code, 0);
+    assert!(out.contains("point of no return: wave 1"), "{out}");
 }

@@ -69,7 +69,7 @@ pub fn crates_versions(
 }
 
 /// The index path of a crate, lower-case, as Cargo's registry index lays it out.
-fn index_path(name: &str) -> String {
+pub(crate) fn index_path(name: &str) -> String {
     let n = name.to_ascii_lowercase();
     match n.len() {
         0..=2 => format!("{}/{n}", n.len()),

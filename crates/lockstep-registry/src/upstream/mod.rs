@@ -21,6 +21,7 @@ use std::cmp::Ordering;
 
 use lockstep_manifest::{Pos, Problem, ProblemKind};
 
+pub(crate) use crates::index_path as crate_index_path;
 pub use crates::{DEFAULT_CRATES_INDEX, crates_versions};
 pub use github::github_versions;
 pub use npm::{DEFAULT_NPM_REGISTRY, npm_versions};

@@ -5,6 +5,7 @@ mod file;
 mod github;
 mod http_index;
 mod security;
+mod visibility;
 
 use std::time::Duration;
 

@@ -16,6 +16,13 @@ pub enum RepoStatus {
     Working,
     /// Released: committed and tagged.
     Released,
+    /// Its `publish` command runs (or its tags are pushed for CI): from here on it may be
+    /// published, so it is never rolled back.
+    Publishing,
+    /// Published; the wait for its registry may not be over.
+    Published,
+    /// Published and visible where its dependents resolve from: done.
+    Visible,
     /// Rolled back to its snapshot.
     RolledBack,
 }

@@ -39,7 +39,9 @@ mod changelog;
 mod journal;
 mod preflight;
 mod provenance;
+mod publish;
 mod push;
+mod registry;
 mod report;
 mod rollback;
 mod steps;
@@ -49,6 +51,8 @@ pub use changelog::changelog_entry;
 use changelog::*;
 pub use journal::{CascadeJournal, RepoState, RepoStatus};
 pub use preflight::preflight;
+pub use publish::StaysPublished;
+use publish::*;
 use push::*;
 use report::RepoResult;
 pub use report::{Failure, Outcome, Progress, RepoRun, Report, StepTime};
@@ -466,31 +470,12 @@ pub fn resume(
     };
     let plan = ctx.plan()?;
     // Undo whatever a crash left half done, so each repository still gets exactly one release commit.
-    let half: Vec<(String, RepoState)> = ctx
-        .journal
-        .lock()
-        .map(|j| {
-            j.repos
-                .iter()
-                .filter(|(_, s)| matches!(s.status, RepoStatus::Snapshotting | RepoStatus::Working))
-                .map(|(n, s)| (n.clone(), s.clone()))
-                .collect()
-        })
-        .unwrap_or_default();
-    for (name, state) in half {
-        progress(&name, "undoing the interrupted step");
-        if let Err(p) = undo_repo(&ctx, &name, &state) {
-            return Err(ExecError::RestoreFailed {
-                problems: vec![p],
-                journal: CascadeJournal::path(&ctx.state_dir),
-            });
-        }
-        ctx.update(&name, |s| {
-            s.status = RepoStatus::Pending;
-            s.snapshot = None;
-            s.tags.clear();
-            s.pgid = None;
-        })?;
+    let problems = undo_half_done(&ctx);
+    if !problems.is_empty() {
+        return Err(ExecError::RestoreFailed {
+            problems,
+            journal: CascadeJournal::path(&ctx.state_dir),
+        });
     }
     ctx.record(
         |r| r.detail("digest", plan.digest.clone()),
@@ -510,6 +495,11 @@ pub fn abort(
         return Ok(empty_report(Outcome::NothingToDo));
     };
     let digest = ctx.plan()?.digest;
+    // What may be published stays: listed, with how to withdraw it, never deleted.
+    let published = stays_published(
+        &ctx,
+        &registry::Registries::from_config(&discovered.config.config),
+    );
     let problems = roll_back_all(&ctx);
     if !problems.is_empty() {
         return Err(ExecError::RestoreFailed {
@@ -525,6 +515,7 @@ pub fn abort(
     CascadeJournal::remove(&ctx.state_dir)?;
     let mut report = empty_report(Outcome::Aborted);
     report.digest = digest;
+    report.published = published;
     Ok(report)
 }
 
@@ -538,6 +529,7 @@ fn empty_report(outcome: Outcome) -> Report {
         wall_ms: 0,
         critical_path_ms: 0,
         pushed: Vec::new(),
+        published: Vec::new(),
     }
 }
 

@@ -124,6 +124,25 @@ pub fn preflight(
             }
         }
     }
+    // A version a registry already has cannot be released again.
+    let registries = super::registry::Registries::from_config(&discovered.config.config);
+    for step in plan.steps().filter(|s| s.publish) {
+        if options.only.as_ref().is_some_and(|o| *o != step.repo) {
+            continue;
+        }
+        let registry = registries.describe(step.ecosystem);
+        match registries.is_published(step.ecosystem, &step.package, &step.to) {
+            Ok(false) => {}
+            Ok(true) => problems.push(format!(
+                "{}: {} {} is already published on {registry}; a published version cannot be released again: release a higher version (--bump) or leave {} out of --from",
+                step.repo, step.package, step.to, step.package
+            )),
+            Err(e) => problems.push(format!(
+                "{}: cannot ask {registry} whether {} {} is published: {e}",
+                step.repo, step.package, step.to
+            )),
+        }
+    }
     if problems.is_empty() {
         Ok(notes)
     } else {

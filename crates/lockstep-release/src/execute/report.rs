@@ -19,6 +19,10 @@ pub enum Outcome {
     /// Every repository released locally, but a push failed; the tags already pushed were
     /// deleted from their remotes (exit 1).
     PushFailed,
+    /// Stopped after the point of no return (something is published), or while waiting for
+    /// a registry: nothing was rolled back, the journal is kept, `--resume` continues and
+    /// `--abort` undoes what is unpublished (exit 1).
+    Stopped,
 }
 
 /// Time spent in one step of one repository.
@@ -114,13 +118,17 @@ pub struct Report {
     pub critical_path_ms: u64,
     /// Pushes made (`--push`).
     pub pushed: Vec<String>,
+    /// After `--abort` (or a stop past the point of no return): the packages that stay
+    /// published, with how to withdraw them.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub published: Vec<StaysPublished>,
 }
 
 impl Report {
     /// The exit code design.md assigns.
     pub fn exit_code(&self) -> i32 {
         match self.outcome {
-            Outcome::RolledBack | Outcome::PushFailed => 1,
+            Outcome::RolledBack | Outcome::PushFailed | Outcome::Stopped => 1,
             _ => 0,
         }
     }

@@ -90,6 +90,8 @@ pub(super) fn roll_back_all(ctx: &Ctx<'_>) -> Vec<String> {
             j.repos
                 .iter()
                 .filter(|(_, s)| !matches!(s.status, RepoStatus::Pending | RepoStatus::RolledBack))
+                // What may be published is never taken back.
+                .filter(|(_, s)| !may_be_published(s.status))
                 .map(|(n, s)| (n.clone(), s.clone()))
                 .collect()
         })
@@ -110,6 +112,41 @@ pub(super) fn roll_back_all(ctx: &Ctx<'_>) -> Vec<String> {
                     action::ROLLBACK,
                     "restored",
                 );
+            }
+            Err(p) => problems.push(p),
+        }
+    }
+    problems
+}
+
+/// Puts back the repositories a failure left half-way (`Snapshotting`, `Working`) and marks
+/// them pending, so a later `--resume` releases them afresh; returns the problems.
+pub(super) fn undo_half_done(ctx: &Ctx<'_>) -> Vec<String> {
+    let half: Vec<(String, RepoState)> = ctx
+        .journal
+        .lock()
+        .map(|j| {
+            j.repos
+                .iter()
+                .filter(|(_, s)| matches!(s.status, RepoStatus::Snapshotting | RepoStatus::Working))
+                .map(|(n, s)| (n.clone(), s.clone()))
+                .collect()
+        })
+        .unwrap_or_default();
+    let mut problems = Vec::new();
+    for (name, state) in half {
+        (ctx.progress)(&name, "undoing the interrupted step");
+        match undo_repo(ctx, &name, &state) {
+            Ok(()) => {
+                if let Err(e) = ctx.update(&name, |s| {
+                    s.status = RepoStatus::Pending;
+                    s.snapshot = None;
+                    s.tags.clear();
+                    s.commit = None;
+                    s.pgid = None;
+                }) {
+                    problems.push(format!("{name}: {e}"));
+                }
             }
             Err(p) => problems.push(p),
         }

@@ -4,14 +4,14 @@
 use super::*;
 
 pub(super) struct Work<'a> {
-    ctx: &'a Ctx<'a>,
-    name: &'a str,
-    dir: PathBuf,
-    run: RepoRun,
+    pub(super) ctx: &'a Ctx<'a>,
+    pub(super) name: &'a str,
+    pub(super) dir: PathBuf,
+    pub(super) run: RepoRun,
 }
 
 impl Work<'_> {
-    fn timed<T>(
+    pub(super) fn timed<T>(
         &mut self,
         step: &'static str,
         f: impl FnOnce(&mut Self) -> Result<T, Failure>,
@@ -30,7 +30,7 @@ impl Work<'_> {
         r
     }
 
-    fn fail(&self, step: &'static str, message: impl Into<String>) -> Failure {
+    pub(super) fn fail(&self, step: &'static str, message: impl Into<String>) -> Failure {
         Failure {
             repo: self.name.to_owned(),
             step,
@@ -39,7 +39,7 @@ impl Work<'_> {
         }
     }
 
-    fn run_command(
+    pub(super) fn run_command(
         &self,
         step: &'static str,
         spec: CommandSpec,
@@ -58,6 +58,9 @@ impl Work<'_> {
                 .update(&name, |s| s.pgid = pgid.map(|g| g.as_raw()));
             if pgid.is_some() && step == "smoke" {
                 failpoint::hit("cascade_during_smoke");
+            }
+            if pgid.is_some() && step == "publish" {
+                failpoint::hit("cascade_during_publish");
             }
         })
         .map_err(|e| self.fail(step, format!("cannot run `{shown}`: {e}")))?;
@@ -155,6 +158,16 @@ pub(super) fn release_steps(
     // Steps that are not released only have their pins rewritten: no version, changelog or tag.
     let released: Vec<&Step> = steps.iter().copied().filter(|s| s.release).collect();
     let store = ctx.state_dir.join("snapshots").join(name);
+    // Released before an interruption, its publication not finished: carry on from there.
+    if ctx.state(name).is_some_and(|s| {
+        matches!(
+            s.status,
+            RepoStatus::Released | RepoStatus::Publishing | RepoStatus::Published
+        )
+    }) {
+        work.run.commit = ctx.state(name).and_then(|s| s.commit);
+        return publish_and_wait(work, discovered, steps);
+    }
 
     // Snapshot.
     let secs = SystemTime::now()
@@ -287,7 +300,7 @@ pub(super) fn release_steps(
                 &shown,
             )?;
         }
-        Ok(())
+        lockfiles_moved(w, &dir, steps)
     })?;
 
     // Smoke tests.
@@ -388,5 +401,69 @@ pub(super) fn release_steps(
     ctx.update(name, |s| s.status = RepoStatus::Released)
         .map_err(state_err("tag", name))?;
     failpoint::hit("cascade_after_repo");
+    if publishes(steps) {
+        publish_and_wait(work, discovered, steps)?;
+    }
+    Ok(())
+}
+
+/// Reads each regenerated lockfile back: every dependency whose pin this release rewrote must
+/// now resolve to the version the plan builds against. A lockfile that did not move (a stale
+/// index, a cached registry answer, a requirement the tool satisfied otherwise) fails here,
+/// naming the pin, instead of being committed.
+fn lockfiles_moved(work: &mut Work<'_>, dir: &Path, steps: &[&Step]) -> Result<(), Failure> {
+    let plan = work.ctx.plan().map_err(state_err("lockfile", work.name))?;
+    for step in steps {
+        let pkg_dir = dir
+            .join(&step.manifest)
+            .parent()
+            .map_or_else(|| dir.to_path_buf(), Path::to_path_buf);
+        let Some((lock_dir, (file, _))) = [pkg_dir, dir.to_path_buf()]
+            .into_iter()
+            .find_map(|d| lockfile_of(&d, step.ecosystem).map(|found| (d, found)))
+        else {
+            continue;
+        };
+        let path = lock_dir.join(file);
+        let text = std::fs::read_to_string(&path).map_err(|e| {
+            work.fail(
+                "lockfile",
+                format!("cannot read {} back: {e}", path.display()),
+            )
+        })?;
+        for edit in &step.pin_edits {
+            let Some(wanted) = step.upstreams.iter().find(|u| u.package == edit.dependency) else {
+                continue;
+            };
+            // A git pin on a tag-versioned package locks the placeholder version the tag's
+            // manifest holds (`0.0.0-dev`), not the release: the tag in the pin is the check.
+            let upstream_tag_versioned = plan
+                .steps()
+                .any(|u| u.package == edit.dependency && u.tag_versioned);
+            if edit.kind == EditKind::Tag && upstream_tag_versioned {
+                continue;
+            }
+            let locked = lockstep_pins::locked_version(file, &text, &edit.dependency);
+            if locked.as_ref() == Some(&wanted.version) {
+                continue;
+            }
+            let rel = path
+                .strip_prefix(dir)
+                .unwrap_or(&path)
+                .display()
+                .to_string();
+            let found = locked.map_or_else(
+                || "does not name it".to_owned(),
+                |v| format!("still resolves {v}"),
+            );
+            return Err(work.fail(
+                "lockfile",
+                format!(
+                    "{rel} {found} for {} after regeneration, but {} now pins it at {} (expected {}); check that the registry serves {} {} to this tool (its cache, its index URL), then run the cascade again",
+                    edit.dependency, edit.file, edit.to, wanted.version, edit.dependency, wanted.version
+                ),
+            ));
+        }
+    }
     Ok(())
 }

@@ -28,7 +28,7 @@ pub(super) fn run_waves(
                         let Some((name, steps)) = next else { break };
                         let result = if ctx
                             .state(name)
-                            .is_some_and(|s| s.status == RepoStatus::Released)
+                            .is_some_and(|s| is_done(s.status, publishes(steps)))
                         {
                             Ok(RepoRun {
                                 commit: ctx.state(name).and_then(|s| s.commit),
@@ -77,8 +77,49 @@ pub(super) fn run_waves(
         wall_ms: 0,
         critical_path_ms: critical,
         pushed: Vec::new(),
+        published: Vec::new(),
     };
-    if let Some(f) = failure {
+    let stop = failure
+        .as_ref()
+        .is_some_and(|f| past_point_of_no_return(ctx) || f.step == "wait");
+    if let Some(f) = failure.clone().filter(|_| stop) {
+        // Something may be published: never taken back. Only the repository that failed
+        // half-way is put back, so `--resume` starts it afresh.
+        (ctx.progress)(
+            &f.repo,
+            &format!(
+                "{} failed after the point of no return; nothing published is rolled back, the journal is kept",
+                f.step
+            ),
+        );
+        let problems = undo_half_done(ctx);
+        ctx.record(
+            |r| {
+                r.detail("digest", plan.digest.clone())
+                    .detail("repo", f.repo.clone())
+                    .detail("step", f.step)
+                    .detail("failure", f.message.clone())
+            },
+            "cascade_stopped",
+            if problems.is_empty() {
+                "stopped"
+            } else {
+                "restore_failed"
+            },
+        )?;
+        if !problems.is_empty() {
+            return Err(ExecError::RestoreFailed {
+                problems,
+                journal: CascadeJournal::path(&ctx.state_dir),
+            });
+        }
+        report.outcome = Outcome::Stopped;
+        report.published = stays_published(
+            ctx,
+            &registry::Registries::from_config(&discovered.config.config),
+        );
+        report.failure = Some(f);
+    } else if let Some(f) = failure {
         (ctx.progress)(
             &f.repo,
             &format!(
