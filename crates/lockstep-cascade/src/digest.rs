@@ -1,21 +1,24 @@
 //! The plan's digest: sha256 over a canonical binary encoding of everything in the plan but
 //! the digest itself.
 //!
-//! Every string is written as its length (u64, little endian) and its bytes, every list as
-//! its length and its items, every option as a 0 or 1 byte and the value, every version as
-//! its major, minor and patch (u64, little endian) then its pre-release and build strings;
-//! fields in declaration order, the schema name first, the notes and heads last. The encoding
-//! is unambiguous, so two plans that differ anywhere have different inputs. A test in
-//! `tests/it` changes every value of a plan's JSON in turn and checks the digest changes, so a
-//! field added to a step and forgotten here fails it; another writes the encoding out in full,
-//! hashes it at once, and checks the planner's streamed digest against it on random plans.
+//! Every unsigned integer (a length, a count, a version component) is written in LEB128:
+//! seven bits a byte, least significant first, the high bit set on every byte but the last
+//! (so a length below 128 is one byte). Every string is written as its length and its bytes,
+//! every list as its length and its items, every option as a 0 or 1 byte and the value, every
+//! version as its major, minor and patch then its pre-release and build strings; fields in
+//! declaration order, the schema name first, the notes and heads last. The encoding is
+//! unambiguous, so two plans that differ anywhere have different inputs, and compact (every
+//! byte is hashed: most lengths take one byte, not eight). A test in `tests/it` changes every
+//! value of a plan's JSON in turn and checks the digest changes, so a field added to a step
+//! and forgotten here fails it; another writes the encoding out in full, hashes it at once,
+//! and checks the planner's streamed digest against it on random plans.
 
 use std::collections::BTreeMap;
 
 use sha2::{Digest, Sha256};
 
 use crate::plan::PLAN_SCHEMA;
-use crate::{PinEdit, Step, Upstream};
+use crate::{PinEdit, SharedStr, Step, Upstream};
 
 /// The encoder: bytes gather in a buffer that is hashed in large blocks (many small
 /// `update` calls cost more than the hashing itself).
@@ -67,7 +70,11 @@ impl Canon {
     }
 
     /// The plan's end: its notes and heads; the digest, lower-case hex.
-    pub(crate) fn end(mut self, notes: &[String], heads: &BTreeMap<String, String>) -> String {
+    pub(crate) fn end(
+        mut self,
+        notes: &[String],
+        heads: &BTreeMap<SharedStr, SharedStr>,
+    ) -> String {
         self.len(notes.len());
         for n in notes {
             self.str(n);
@@ -89,9 +96,19 @@ impl Canon {
         hex
     }
 
+    /// `n` in LEB128.
     #[inline]
     fn u64(&mut self, n: u64) {
-        self.bytes(&n.to_le_bytes());
+        if n < 0x80 {
+            self.buf.push(n as u8);
+            return;
+        }
+        let mut rest = n;
+        while rest >= 0x80 {
+            self.buf.push((rest as u8) | 0x80);
+            rest >>= 7;
+        }
+        self.buf.push(rest as u8);
     }
 
     #[inline]
@@ -101,7 +118,7 @@ impl Canon {
 
     #[inline]
     fn str(&mut self, s: &str) {
-        self.buf.reserve(8 + s.len());
+        self.buf.reserve(10 + s.len());
         self.len(s.len());
         self.bytes(s.as_bytes());
     }
@@ -120,8 +137,13 @@ impl Canon {
         self.u64(v.major);
         self.u64(v.minor);
         self.u64(v.patch);
-        self.str(v.pre.as_str());
-        self.str(v.build.as_str());
+        if v.pre.is_empty() && v.build.is_empty() {
+            // Two empty strings: two zero lengths.
+            self.bytes(&[0, 0]);
+        } else {
+            self.str(v.pre.as_str());
+            self.str(v.build.as_str());
+        }
     }
 
     fn edit(&mut self, e: &PinEdit) {
@@ -205,7 +227,7 @@ impl Canon {
 pub(crate) fn digest(
     waves: &[Vec<Step>],
     notes: &[String],
-    heads: &BTreeMap<String, String>,
+    heads: &BTreeMap<SharedStr, SharedStr>,
 ) -> String {
     let mut c = Canon::new();
     c.begin(waves.len());
@@ -219,3 +241,33 @@ pub(crate) fn digest(
 }
 
 const HEX: &[u8; 16] = b"0123456789abcdef";
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn integers_are_leb128() {
+        for (n, bytes) in [
+            (0u64, &[0x00][..]),
+            (1, &[0x01]),
+            (127, &[0x7f]),
+            (128, &[0x80, 0x01]),
+            (300, &[0xac, 0x02]),
+            (16_384, &[0x80, 0x80, 0x01]),
+            (
+                u64::MAX,
+                &[0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0x01],
+            ),
+        ] {
+            let mut c = Canon::new();
+            c.u64(n);
+            assert_eq!(c.buf, bytes, "{n}");
+        }
+        let mut c = Canon::new();
+        c.str("ab");
+        c.opt(None);
+        c.opt(Some(""));
+        assert_eq!(c.buf, [2, b'a', b'b', 0, 1, 0]);
+    }
+}

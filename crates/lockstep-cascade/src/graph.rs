@@ -5,7 +5,7 @@ use std::collections::HashMap;
 use std::hash::BuildHasherDefault;
 
 use crate::index::{FastHasher, NameIndex, push_version, version_len};
-use crate::{DepKind, Edge, Error, Package, PinSpec, Repo};
+use crate::{DepKind, Edge, Error, Package, PinSpec, Repo, SharedStr};
 
 /// Packages, edges and repositories, validated and indexed.
 ///
@@ -18,10 +18,12 @@ pub struct Graph {
     /// package's, which sits elsewhere in memory.)
     index: HashMap<String, usize, BuildHasherDefault<FastHasher>>,
     pub(crate) edges: Vec<Edge>,
-    /// Per edge: what the planner reads of it, compact (see [`EdgeFacts`]).
-    pub(crate) facts: Vec<EdgeFacts>,
-    /// Every edge's file and pin text, one after the other.
-    edge_texts: String,
+    /// Every distinct edge file and pin text, once: [`EdgeFacts`] refer to them by position.
+    texts: Vec<SharedStr>,
+    /// Per package: its name, manifest and repository's strings, shared with the plans.
+    pub(crate) shared: Vec<PackageTexts>,
+    /// Per repository (in `repos` order): its strings, shared with the plans.
+    pub(crate) repo_texts: Vec<RepoTexts>,
     /// Per package: the edges where it is the dependent, ordered by dependency.
     pub(crate) upstream: Adjacency,
     /// Per package: the edges where it is the dependency, ordered by dependent.
@@ -82,19 +84,20 @@ impl Graph {
         }
         let find = |name: &str| index.get(name).copied();
 
+        let mut interner = Interner::default();
         let mut ends = Vec::with_capacity(edges.len());
         let mut facts = Vec::with_capacity(edges.len());
-        let mut edge_texts = String::with_capacity(
-            edges
-                .iter()
-                .map(|e| e.file.len() + e.pin.as_str().len())
-                .sum(),
-        );
+        // Most edges of a graph name the same file as the one before: that is not looked up.
+        let mut last_file: Option<(&str, u32)> = None;
         for e in &edges {
-            let start = edge_texts.len();
-            edge_texts.push_str(&e.file);
-            let mid = edge_texts.len();
-            edge_texts.push_str(e.pin.as_str());
+            let file = match last_file {
+                Some((text, id)) if text == e.file => id,
+                _ => {
+                    let id = interner.id(&e.file);
+                    last_file = Some((&e.file, id));
+                    id
+                }
+            };
             facts.push(EdgeFacts {
                 kind: e.kind,
                 pin: match e.pin {
@@ -103,9 +106,8 @@ impl Graph {
                     PinSpec::GitRev(_) => PinKind::GitRev,
                     PinSpec::Path(_) => PinKind::Path,
                 },
-                start,
-                mid,
-                end: edge_texts.len(),
+                file,
+                text: interner.id(e.pin.as_str()),
             });
             let missing = |name: &str| Error::UnknownEdgePackage {
                 dependent: e.dependent.clone(),
@@ -116,13 +118,39 @@ impl Graph {
             let dependency = find(&e.dependency).ok_or_else(|| missing(&e.dependency))?;
             ends.push((dependent, dependency));
         }
-        let upstream = Adjacency::new(packages.len(), &edges, &ends, |(dependent, dependency)| {
-            (dependent, dependency)
-        });
-        let downstream =
-            Adjacency::new(packages.len(), &edges, &ends, |(dependent, dependency)| {
-                (dependency, dependent)
-            });
+        let shared = packages
+            .iter()
+            .map(|p| PackageTexts {
+                name: SharedStr::from(p.name.as_str()),
+                manifest: interner.shared(&p.manifest),
+                version: p.version.clone(),
+            })
+            .collect();
+        let repo_texts = repos
+            .iter()
+            .map(|r| RepoTexts {
+                name: SharedStr::from(r.name.as_str()),
+                head: SharedStr::from(r.head.as_str()),
+                smoke: r.smoke.as_deref().map(|c| interner.shared(c)),
+                lockfile_command: r.lockfile_command.as_deref().map(|c| interner.shared(c)),
+                publish: r.publish.as_deref().map(|c| interner.shared(c)),
+            })
+            .collect();
+        let texts = interner.texts;
+        let upstream = Adjacency::new(
+            packages.len(),
+            &edges,
+            &facts,
+            &ends,
+            |(dependent, dependency)| (dependent, dependency),
+        );
+        let downstream = Adjacency::new(
+            packages.len(),
+            &edges,
+            &facts,
+            &ends,
+            |(dependent, dependency)| (dependency, dependent),
+        );
 
         let mut reexports = Vec::with_capacity(packages.len());
         for p in &packages {
@@ -144,8 +172,9 @@ impl Graph {
             packages,
             index,
             edges,
-            facts,
-            edge_texts,
+            texts,
+            shared,
+            repo_texts,
             upstream,
             downstream,
             reexports,
@@ -165,16 +194,9 @@ impl Graph {
         Ok(graph)
     }
 
-    /// The file that holds edge `e`'s pin.
-    pub(crate) fn edge_file(&self, e: usize) -> &str {
-        let f = &self.facts[e];
-        &self.edge_texts[f.start..f.mid]
-    }
-
-    /// Edge `e`'s pin, as written.
-    pub(crate) fn edge_pin(&self, e: usize) -> &str {
-        let f = &self.facts[e];
-        &self.edge_texts[f.mid..f.end]
+    /// The text at `id` (an [`EdgeFacts`] file or pin).
+    pub(crate) fn text(&self, id: u32) -> &SharedStr {
+        &self.texts[id as usize]
     }
 
     /// The position of the package called `name`.
@@ -247,6 +269,21 @@ impl Graph {
             return format.format(&self.packages[i].name, version);
         }
         tag(&self.packages[i].name, self.shared_repo[i], version)
+    }
+
+    /// [`Graph::tag_at`], written into `out`.
+    pub(crate) fn write_tag(&self, i: usize, version: &semver::Version, out: &mut String) {
+        let p = &self.packages[i];
+        if let Some(format) = &p.tag {
+            out.push_str(&format.format(&p.name, version));
+            return;
+        }
+        if self.shared_repo[i] {
+            out.push_str(&p.name);
+            out.push('-');
+        }
+        out.push('v');
+        push_version(out, version);
     }
 
     /// One cycle through ordering (normal, build) edges, smallest index first, or `None`.
@@ -327,10 +364,58 @@ fn tag_text(name: &str, shared: bool, version: &str) -> String {
 pub(crate) struct EdgeFacts {
     pub(crate) kind: DepKind,
     pub(crate) pin: PinKind,
-    /// In [`Graph::edge_texts`]: the file is `start..mid`, the pin `mid..end`.
-    start: usize,
-    mid: usize,
-    end: usize,
+    /// The file's position in [`Graph::texts`].
+    pub(crate) file: u32,
+    /// The pin's position in [`Graph::texts`]: equal pins, equal positions.
+    pub(crate) text: u32,
+}
+
+/// A package's strings, as the plan's steps share them.
+#[derive(Debug, Clone)]
+pub(crate) struct PackageTexts {
+    pub(crate) name: SharedStr,
+    pub(crate) manifest: SharedStr,
+    /// [`Package::version`], beside the name: a step reads both of every upstream.
+    pub(crate) version: semver::Version,
+}
+
+/// A repository's strings, as the plan's steps share them.
+#[derive(Debug, Clone)]
+pub(crate) struct RepoTexts {
+    pub(crate) name: SharedStr,
+    pub(crate) head: SharedStr,
+    pub(crate) smoke: Option<SharedStr>,
+    pub(crate) lockfile_command: Option<SharedStr>,
+    pub(crate) publish: Option<SharedStr>,
+}
+
+/// Each distinct string once, by position: the graph's files, pins and commands repeat a
+/// handful of texts (`Cargo.toml`, `^1.2`) thousands of times.
+#[derive(Default)]
+struct Interner {
+    ids: HashMap<SharedStr, u32, BuildHasherDefault<FastHasher>>,
+    texts: Vec<SharedStr>,
+}
+
+impl Interner {
+    /// The position of `text`, added if new.
+    fn id(&mut self, text: &str) -> u32 {
+        if let Some(&id) = self.ids.get(text) {
+            return id;
+        }
+        // Fewer than 2^32 distinct texts: each takes a distinct edge or package.
+        let id = self.texts.len() as u32;
+        let shared = SharedStr::from(text);
+        self.texts.push(shared.clone());
+        self.ids.insert(shared, id);
+        id
+    }
+
+    /// `text`, shared.
+    fn shared(&mut self, text: &str) -> SharedStr {
+        let id = self.id(text);
+        self.texts[id as usize].clone()
+    }
 }
 
 /// Which [`PinSpec`] an edge has.
@@ -342,7 +427,8 @@ pub(crate) enum PinKind {
     Path,
 }
 
-/// One end's view of an edge, kept small and contiguous: the planner's loops touch only this.
+/// One end's view of an edge, kept small and contiguous: the planner's loops touch only this
+/// (the edge's facts are copied in, so walking a package's edges reads one array).
 #[derive(Debug, Clone, Copy)]
 pub(crate) struct Adj {
     /// Index into [`Graph::edges`].
@@ -351,6 +437,8 @@ pub(crate) struct Adj {
     pub(crate) other: usize,
     /// Whether the edge orders waves (normal, build).
     pub(crate) orders: bool,
+    /// What the planner reads of the edge.
+    pub(crate) facts: EdgeFacts,
 }
 
 /// Per package, its edges on one side, in one flat array (compressed sparse rows).
@@ -367,6 +455,7 @@ impl Adjacency {
     fn new(
         n: usize,
         edges: &[Edge],
+        facts: &[EdgeFacts],
         ends: &[(usize, usize)],
         pick: impl Fn((usize, usize)) -> (usize, usize),
     ) -> Self {
@@ -378,20 +467,28 @@ impl Adjacency {
             offsets[i + 1] += offsets[i];
         }
         let mut fill = offsets.clone();
-        let mut items = vec![
+        let mut items = Vec::with_capacity(ends.len());
+        items.resize(
+            ends.len(),
             Adj {
                 edge: 0,
                 other: 0,
-                orders: false
-            };
-            ends.len()
-        ];
+                orders: false,
+                facts: EdgeFacts {
+                    kind: DepKind::Normal,
+                    pin: PinKind::Path,
+                    file: 0,
+                    text: 0,
+                },
+            },
+        );
         for (e, &pair) in ends.iter().enumerate() {
             let (this, other) = pick(pair);
             items[fill[this]] = Adj {
                 edge: e,
                 other,
                 orders: edges[e].kind.orders(),
+                facts: facts[e],
             };
             fill[this] += 1;
         }

@@ -40,12 +40,14 @@
 //!   `>=2.1, <3`); exact pins write all three components (`^1.3.0`).
 //! - **Tags**: `vX.Y.Z` in a repository holding one package, `NAME-vX.Y.Z` in one holding
 //!   several; [`Step::tag_message`] lists the upstream versions the release is built against.
-//! - **Digest**: sha256 over a canonical, length-prefixed encoding of everything in the plan
-//!   but the digest, the HEAD commit of every repository with a step included
-//!   ([`Plan::heads`]): same graph, heads and request, same digest; [`Plan::compute_digest`]
-//!   checks a saved plan.
+//! - **Digest**: sha256 over a canonical, length-prefixed encoding (LEB128 integers) of
+//!   everything in the plan but the digest, the HEAD commit of every repository with a step
+//!   included ([`Plan::heads`]): same graph, heads and request, same digest;
+//!   [`Plan::compute_digest`] checks a saved plan.
 //! - **Output**: [`Plan`] serialises to the `lockstep.cascade-plan/v1` JSON of design.md
-//!   ([`Plan::to_json`]) and back; [`Plan::mermaid`] draws it. Tables are the caller's.
+//!   ([`Plan::to_json`]) and back; [`Plan::mermaid`] draws it. Tables are the caller's. The
+//!   names, files, pins, tags and commands in a plan are [`SharedStr`]s: the graph holds each
+//!   once and the steps share it (a string a plan makes, such as a reason, is a `String`).
 //!
 //! # Limitations
 //!
@@ -104,6 +106,7 @@ mod model;
 mod plan;
 mod planner;
 mod render;
+mod text;
 
 pub use bump::{Bump, Change, bump_from_commits};
 pub use error::Error;
@@ -113,6 +116,7 @@ pub use plan::{
     EditKind, EditedOnly, NotReleased, PLAN_SCHEMA, PinEdit, Plan, ReleaseDependents, Request,
     Step, Upstream, plan,
 };
+pub use text::SharedStr;
 
 /// The README's example runs as a doctest, so it cannot drift from the API.
 #[cfg(doctest)]

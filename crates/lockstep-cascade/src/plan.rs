@@ -7,9 +7,8 @@ use serde::{Deserialize, Serialize};
 
 use crate::digest::Canon;
 use crate::graph::PinKind;
-use crate::planner::{Planner, Requirements, Scratch, commit_bump};
-use crate::{Bump, Ecosystem, Error, Graph, PinSpec};
-use lockstep_vocab::Requirement;
+use crate::planner::{Pins, Planner, Scratch, Slot, commit_bump};
+use crate::{Bump, Ecosystem, Error, Graph, SharedStr};
 
 /// The schema name of a plan's JSON.
 pub const PLAN_SCHEMA: &str = "lockstep.cascade-plan/v1";
@@ -109,13 +108,13 @@ pub enum EditKind {
 #[non_exhaustive]
 pub struct PinEdit {
     /// The file, relative to the dependent's repository root.
-    pub file: String,
+    pub file: SharedStr,
     /// The dependency whose pin changes.
-    pub dependency: String,
+    pub dependency: SharedStr,
     /// The pin as written now (`v1.0.0`, `^1.0`, a commit id).
-    pub from: String,
+    pub from: SharedStr,
     /// The pin to write (`v1.1.0`, `^2.0`).
-    pub to: String,
+    pub to: SharedStr,
     /// What `to` is.
     pub kind: EditKind,
 }
@@ -125,7 +124,7 @@ pub struct PinEdit {
 #[non_exhaustive]
 pub struct Upstream {
     /// The upstream package.
-    pub package: String,
+    pub package: SharedStr,
     /// Its version after the cascade (its new version when it is released too).
     pub version: Version,
 }
@@ -135,13 +134,13 @@ pub struct Upstream {
 #[non_exhaustive]
 pub struct Step {
     /// The package.
-    pub package: String,
+    pub package: SharedStr,
     /// Its repository.
-    pub repo: String,
+    pub repo: SharedStr,
     /// Its ecosystem.
     pub ecosystem: Ecosystem,
     /// Its manifest, relative to the repository root: where the version is bumped.
-    pub manifest: String,
+    pub manifest: SharedStr,
     /// The current version.
     pub from: Version,
     /// The version to release.
@@ -153,12 +152,12 @@ pub struct Step {
     pub reason: String,
     /// The pins to rewrite before releasing, sorted.
     pub pin_edits: Vec<PinEdit>,
-    /// The annotated tag to create.
-    pub tag: String,
+    /// The annotated tag to create (empty when the step is not released).
+    pub tag: SharedStr,
     /// The repository's lockfile command.
-    pub lockfile_command: Option<String>,
+    pub lockfile_command: Option<SharedStr>,
     /// The repository's smoke command.
-    pub smoke: Option<String>,
+    pub smoke: Option<SharedStr>,
     /// Every normal and build dependency in the graph, at the version this release is built
     /// against, sorted by name.
     pub upstreams: Vec<Upstream>,
@@ -178,7 +177,7 @@ pub struct Step {
     pub publish: bool,
     /// The repository's `publish` setting: a command run after tagging, or `ci`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub publish_command: Option<String>,
+    pub publish_command: Option<SharedStr>,
 }
 
 fn yes() -> bool {
@@ -190,9 +189,9 @@ fn yes() -> bool {
 #[non_exhaustive]
 pub struct EditedOnly {
     /// The package.
-    pub package: String,
+    pub package: SharedStr,
     /// Its repository.
-    pub repo: String,
+    pub repo: SharedStr,
     /// Why it is not released.
     pub reason: String,
 }
@@ -202,7 +201,7 @@ pub struct EditedOnly {
 #[non_exhaustive]
 pub struct NotReleased {
     /// The package.
-    pub package: String,
+    pub package: SharedStr,
     /// Why it needs nothing (`admits manifest 1.1.0 (^1.0)`).
     pub reason: String,
 }
@@ -244,7 +243,7 @@ pub struct Plan {
     /// pins left alone, requirements that could not be read.
     pub notes: Vec<String>,
     /// The HEAD commit of every repository with a step, by repository name.
-    pub heads: BTreeMap<String, String>,
+    pub heads: BTreeMap<SharedStr, SharedStr>,
     /// Packages edited (pins rewritten) but not released, with the reason.
     pub edited_only: Vec<EditedOnly>,
     /// Dependents of released packages that need nothing, with the reason.
@@ -259,7 +258,7 @@ struct PlanJson {
     #[serde(default)]
     notes: Vec<String>,
     #[serde(default)]
-    heads: BTreeMap<String, String>,
+    heads: BTreeMap<SharedStr, SharedStr>,
     #[serde(default)]
     edited_only: Vec<EditedOnly>,
     #[serde(default)]
@@ -274,7 +273,7 @@ impl Serialize for Plan {
             digest: &'a str,
             waves: &'a [Vec<Step>],
             notes: &'a [String],
-            heads: &'a BTreeMap<String, String>,
+            heads: &'a BTreeMap<SharedStr, SharedStr>,
             edited_only: &'a [EditedOnly],
             not_released: &'a [NotReleased],
             point_of_no_return: Option<usize>,
@@ -465,17 +464,15 @@ pub fn plan(graph: &Graph, request: &Request) -> Result<Plan, Error> {
         "the graph is acyclic by construction"
     );
 
-    // Packages something pins by git tag or revision: releasing them is the only way to move
-    // those pins, whatever their `publish` says.
-    let git_pinned: Vec<bool> = (0..n)
-        .map(|u| {
-            graph
-                .downstream
-                .of(u)
-                .iter()
-                .any(|a| matches!(graph.facts[a.edge].pin, PinKind::GitTag | PinKind::GitRev))
-        })
-        .collect();
+    // Whether something pins `u` by git tag or revision: releasing it is the only way to move
+    // those pins, whatever its `publish` says.
+    let git_pinned = |u: usize| {
+        graph
+            .downstream
+            .of(u)
+            .iter()
+            .any(|a| matches!(a.facts.pin, PinKind::GitTag | PinKind::GitRev))
+    };
 
     // Decisions, in topological order: who is released, who is only edited, who needs
     // nothing. A decision depends only on upstreams, which are decided first.
@@ -483,15 +480,15 @@ pub fn plan(graph: &Graph, request: &Request) -> Result<Plan, Error> {
         graph,
         request,
         own,
-        in_plan: vec![false; n],
-        wave: vec![0; n],
-        settled: vec![None; n],
+        slots: vec![Slot::default(); n],
         notes: Vec::new(),
-        requirements: Requirements::default(),
+        pins: Pins::default(),
         scratch: Scratch::default(),
+        no_tag: SharedStr::default(),
     };
     let mut decision = vec![Decision::Out; n];
     let mut not_released = Vec::new();
+    let mut text = String::new();
     for &p in &order {
         let seed = planner.own[p].is_some();
         let mut upstream_released = false;
@@ -500,35 +497,39 @@ pub fn plan(graph: &Graph, request: &Request) -> Result<Plan, Error> {
             match decision[a.other] {
                 Decision::Released => {
                     upstream_released = true;
-                    w = w.max(planner.wave[a.other] + 1);
+                    w = w.max(planner.slots[a.other].wave + 1);
                 }
-                Decision::Edited => w = w.max(planner.wave[a.other] + 1),
+                Decision::Edited => w = w.max(planner.slots[a.other].wave + 1),
                 Decision::Out => {}
             }
         }
         if !seed && !upstream_released {
             continue;
         }
-        planner.wave[p] = w;
-        let (to, tag, need) = planner.decide(p)?;
+        planner.slots[p].wave = w;
+        // A start package, or any candidate with `--release-dependents always`, is released
+        // whatever its pins need: then they are not looked at here.
+        let regardless = seed || request.release_dependents == ReleaseDependents::Always;
+        let (to, edited) = planner.decide(p, !regardless)?;
         let pkg = &graph.packages[p];
-        decision[p] =
-            if seed || need.edited || request.release_dependents == ReleaseDependents::Always {
-                if pkg.publish || seed || git_pinned[p] {
-                    Decision::Released
-                } else {
-                    Decision::Edited
-                }
+        decision[p] = if regardless || edited {
+            if pkg.publish || seed || git_pinned(p) {
+                Decision::Released
             } else {
-                not_released.push(NotReleased {
-                    package: pkg.name.clone(),
-                    reason: need.admits.join("; "),
-                });
-                Decision::Out
-            };
+                Decision::Edited
+            }
+        } else {
+            not_released.push(NotReleased {
+                package: graph.shared[p].name.clone(),
+                reason: planner.needs_nothing(p),
+            });
+            Decision::Out
+        };
         if decision[p] == Decision::Released {
-            planner.in_plan[p] = true;
-            planner.settled[p] = Some((to, tag));
+            // The tag, written once: the step and every dependent's pin edit share it.
+            text.clear();
+            graph.write_tag(p, &to, &mut text);
+            planner.slots[p].new = Some((to, SharedStr::from(text.as_str())));
         }
     }
 
@@ -537,7 +538,7 @@ pub fn plan(graph: &Graph, request: &Request) -> Result<Plan, Error> {
     // edited, not released, in a wave after its released upstreams.
     let mut dev_edited: BTreeMap<usize, Vec<String>> = BTreeMap::new();
     for &u in &order {
-        let Some((to, _)) = planner.settled[u].clone() else {
+        let Some((to, _)) = &planner.slots[u].new else {
             continue;
         };
         for a in graph.downstream.of(u) {
@@ -545,16 +546,18 @@ pub fn plan(graph: &Graph, request: &Request) -> Result<Plan, Error> {
             if a.orders || decision[d] != Decision::Out {
                 continue;
             }
-            let edge = &graph.edges[a.edge];
-            let PinSpec::Requirement(text) = &edge.pin else {
+            if a.facts.pin != PinKind::Requirement {
                 continue;
-            };
+            }
             let dependent = &graph.packages[d];
-            if let Ok(req) = Requirement::parse(text, dependent.ecosystem)
-                && !req.admits(&to)
+            if planner
+                .pins
+                .admits(graph, a.facts.text, dependent.ecosystem, to)
+                == Some(false)
             {
                 dev_edited.entry(d).or_default().push(format!(
-                    "dev-dependency requirement {text} on {} does not admit {to}",
+                    "dev-dependency requirement {} on {} does not admit {to}",
+                    graph.text(a.facts.text),
                     graph.packages[u].name
                 ));
             }
@@ -571,10 +574,10 @@ pub fn plan(graph: &Graph, request: &Request) -> Result<Plan, Error> {
             .of(d)
             .iter()
             .filter(|a| decision[a.other] == Decision::Released)
-            .map(|a| planner.wave[a.other] + 1)
+            .map(|a| planner.slots[a.other].wave + 1)
             .max()
             .unwrap_or(0);
-        planner.wave[d] = w;
+        planner.slots[d].wave = w;
         decision[d] = Decision::Edited;
         not_released.retain(|x| x.package != graph.packages[d].name);
         edited_reason.insert(
@@ -589,24 +592,26 @@ pub fn plan(graph: &Graph, request: &Request) -> Result<Plan, Error> {
         }
     }
 
-    // The steps, wave by wave, with every decision known (so dev pins on later waves are
-    // noted as before).
+    // The steps, wave by wave. Every decision is known (so dev pins on later waves are noted
+    // as before), and every released package's version and tag are settled: a step reads
+    // those of its upstreams in earlier waves.
     let wave_count = order
         .iter()
         .filter(|&&p| decision[p] != Decision::Out)
-        .map(|&p| planner.wave[p] + 1)
+        .map(|&p| planner.slots[p].wave + 1)
         .max()
         .unwrap_or(0);
     let mut by_wave: Vec<Vec<usize>> = vec![Vec::new(); wave_count];
     for &p in &order {
         if decision[p] != Decision::Out {
-            by_wave[planner.wave[p]].push(p);
+            by_wave[planner.slots[p].wave].push(p);
         }
     }
-    planner.settled = vec![None; n];
     planner.notes = notes;
     let mut edited_only = Vec::new();
     let mut waves: Vec<Vec<Step>> = Vec::with_capacity(wave_count);
+    // Repositories with a step, by position (sorted by name).
+    let mut involved = vec![false; graph.repos.len()];
     // Each step goes into the digest as soon as it is final, while it is in cache.
     let mut canon = Canon::new();
     canon.begin(wave_count);
@@ -616,7 +621,10 @@ pub fn plan(graph: &Graph, request: &Request) -> Result<Plan, Error> {
         canon.wave(members.len());
         let mut steps = Vec::with_capacity(members.len());
         for &p in &members {
-            let mut step = planner.step(p)?;
+            // Made in place in the wave's list: a step is 300 bytes, not worth moving.
+            planner.step(p, &mut steps)?;
+            let step = steps.last_mut().expect("a step was just added");
+            involved[graph.repo_of[p]] = true;
             if decision[p] == Decision::Edited {
                 let why = edited_reason.get(&p).cloned().unwrap_or_else(|| "publish = false and nothing pins it by git tag or revision: its pins are rewritten in the release commit, its version stays".to_owned());
                 edited_only.push(EditedOnly {
@@ -628,15 +636,8 @@ pub fn plan(graph: &Graph, request: &Request) -> Result<Plan, Error> {
                 step.publish = false;
                 step.why_not_released = Some(why);
                 step.to = step.from.clone();
-                step.tag = String::new();
             }
-            canon.step(&step);
-            steps.push(step);
-        }
-        for (&p, s) in members.iter().zip(&steps) {
-            if decision[p] == Decision::Released {
-                planner.settled[p] = Some((s.to.clone(), s.tag.clone()));
-            }
+            canon.step(step);
         }
         waves.push(steps);
     }
@@ -657,12 +658,12 @@ pub fn plan(graph: &Graph, request: &Request) -> Result<Plan, Error> {
         }
     }
 
-    let involved: std::collections::BTreeSet<&str> =
-        waves.iter().flatten().map(|s| s.repo.as_str()).collect();
-    let heads: BTreeMap<String, String> = involved
-        .into_iter()
-        .filter_map(|name| graph.repo(name))
-        .map(|r| (r.name.clone(), r.head.clone()))
+    let heads: BTreeMap<SharedStr, SharedStr> = graph
+        .repo_texts
+        .iter()
+        .zip(&involved)
+        .filter(|&(_, &inv)| inv)
+        .map(|(r, _)| (r.name.clone(), r.head.clone()))
         .collect();
     let digest = canon.end(&notes, &heads);
     Ok(Plan {

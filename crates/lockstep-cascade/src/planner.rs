@@ -1,5 +1,9 @@
 //! The planner's per-package work: a release decision ([`Planner::decide`]) and a step
 //! ([`Planner::step`]), with the state one planning run shares between them.
+//!
+//! Packages, repositories and pins are referred to by position throughout; strings are made
+//! only for the plan itself, and the graph's own strings ([`SharedStr`]) are shared into it,
+//! not copied.
 
 use std::collections::HashMap;
 use std::hash::BuildHasherDefault;
@@ -9,17 +13,8 @@ use semver::Version;
 use crate::graph::PinKind;
 use crate::index::{FastHasher, push_version};
 use crate::plan::{EditKind, PinEdit, Request, Step, Upstream};
-use crate::{Bump, Change, DepKind, Ecosystem, Error, Graph};
+use crate::{Bump, Change, DepKind, Ecosystem, Error, Graph, SharedStr};
 use lockstep_vocab::{Requirement, Rewrite};
-
-/// What a step's edges need, for the release decision.
-#[derive(Debug, Default)]
-pub(crate) struct Need {
-    /// A normal or build pin on a released upstream must change.
-    pub(crate) edited: bool,
-    /// For each released upstream whose pin needs nothing: why (`admits manifest 1.1.0`).
-    pub(crate) admits: Vec<String>,
-}
 
 /// A package's bump from its commits, with the reason.
 pub(crate) fn commit_bump(graph: &Graph, request: &Request, i: usize) -> Option<(Bump, String)> {
@@ -60,14 +55,31 @@ pub(crate) struct Planner<'a> {
     pub(crate) request: &'a Request,
     /// Per package: the start packages' own bump and reason.
     pub(crate) own: Vec<Option<(Bump, String)>>,
-    pub(crate) in_plan: Vec<bool>,
-    pub(crate) wave: Vec<usize>,
-    /// Per package: its new version and tag, once its wave is planned.
-    pub(crate) settled: Vec<Option<(Version, String)>>,
+    /// Per package: its wave and, once released, its new version and tag; one cache line, as
+    /// a step reads all of it for each upstream.
+    pub(crate) slots: Vec<Slot>,
     pub(crate) notes: Vec<String>,
-    pub(crate) requirements: Requirements<'a>,
+    pub(crate) pins: Pins,
     /// Buffers reused from step to step.
     pub(crate) scratch: Scratch,
+    /// The tag of a step that is not released.
+    pub(crate) no_tag: SharedStr,
+}
+
+/// The planner's state of one package.
+#[derive(Debug, Clone, Default)]
+pub(crate) struct Slot {
+    /// Its wave, once it is a candidate.
+    pub(crate) wave: usize,
+    /// Its new version and tag, when it is released.
+    pub(crate) new: Option<(Version, SharedStr)>,
+}
+
+impl Slot {
+    /// Whether the package is released.
+    pub(crate) fn released(&self) -> bool {
+        self.new.is_some()
+    }
 }
 
 /// A step's reasons, gathered in three parts, each joined by `; `: its own (root, commits,
@@ -89,34 +101,96 @@ fn item(buf: &mut String) -> &mut String {
     buf
 }
 
-/// Requirements read once per text and ecosystem: many edges pin by the same text (`^1.2`).
-#[derive(Default)]
-pub(crate) struct Requirements<'a> {
-    read: HashMap<(&'a str, Ecosystem), Option<Requirement>, BuildHasherDefault<FastHasher>>,
+/// What a requirement pin becomes when its upstream is released.
+pub(crate) enum Outcome {
+    /// It cannot be read as a requirement of the dependent's ecosystem.
+    Unreadable,
+    /// It admits the new version: no edit.
+    Admits,
+    /// It is rewritten to this.
+    To(SharedStr),
 }
 
-impl<'a> Requirements<'a> {
-    /// `text` read as an `ecosystem` requirement, or `None` when it cannot be read.
-    fn get(&mut self, text: &'a str, ecosystem: Ecosystem) -> Option<&Requirement> {
+/// Requirement pins, read once per text and ecosystem (many edges pin by the same text,
+/// `^1.2`), and their rewrites, made once per text, ecosystem and new version (many
+/// dependents pin one upstream the same way; many upstreams move to the same version). Texts
+/// are keyed by their position in the graph, never by the string.
+#[derive(Default)]
+pub(crate) struct Pins {
+    read: HashMap<u64, Option<Requirement>, BuildHasherDefault<FastHasher>>,
+    rewrites: HashMap<(u64, Version), Option<SharedStr>, BuildHasherDefault<FastHasher>>,
+}
+
+/// A pin text (by position) and the dependent's ecosystem, as one key.
+fn text_key(text: u32, ecosystem: Ecosystem) -> u64 {
+    let eco = match ecosystem {
+        Ecosystem::Cargo => 0,
+        Ecosystem::Npm => 1,
+        Ecosystem::Python => 2,
+    };
+    u64::from(text) << 2 | eco
+}
+
+impl Pins {
+    /// The pin at `text`, read as a requirement of `ecosystem`, or `None` when it cannot be.
+    fn read(&mut self, graph: &Graph, text: u32, ecosystem: Ecosystem) -> Option<&Requirement> {
         self.read
-            .entry((text, ecosystem))
-            .or_insert_with(|| Requirement::parse(text, ecosystem).ok())
+            .entry(text_key(text, ecosystem))
+            .or_insert_with(|| Requirement::parse(graph.text(text), ecosystem).ok())
             .as_ref()
     }
+
+    /// Whether the requirement at `text` admits `to`; `None` when it cannot be read.
+    pub(crate) fn admits(
+        &mut self,
+        graph: &Graph,
+        text: u32,
+        ecosystem: Ecosystem,
+        to: &Version,
+    ) -> Option<bool> {
+        self.read(graph, text, ecosystem).map(|r| r.admits(to))
+    }
+
+    /// What the requirement at `text` becomes when its dependency is released at `to`;
+    /// `exact` is the run's `--exact-pins`.
+    fn rewrite(
+        &mut self,
+        graph: &Graph,
+        text: u32,
+        ecosystem: Ecosystem,
+        to: &Version,
+        exact: bool,
+    ) -> Outcome {
+        let key = (text_key(text, ecosystem), to.clone());
+        if let Some(known) = self.rewrites.get(&key) {
+            return known.clone().map_or(Outcome::Admits, Outcome::To);
+        }
+        let Some(req) = self.read(graph, text, ecosystem) else {
+            return Outcome::Unreadable;
+        };
+        let new = match req.rewrite(to, exact) {
+            Rewrite::Admits => None,
+            Rewrite::To(text) => Some(SharedStr::from(text)),
+        };
+        self.rewrites.insert(key, new.clone());
+        new.map_or(Outcome::Admits, Outcome::To)
+    }
+}
+
+/// The new version and tag of `u`, if it is released in a wave before `p`'s.
+fn earlier(slots: &[Slot], u: usize, p: usize) -> Option<&(Version, SharedStr)> {
+    let slot = &slots[u];
+    slot.new.as_ref().filter(|_| slot.wave < slots[p].wave)
 }
 
 impl Planner<'_> {
     /// The new version and tag of `u`, if it is released in a wave before `p`'s.
-    fn earlier(&self, u: usize, p: usize) -> Option<&(Version, String)> {
-        self.settled[u]
-            .as_ref()
-            .filter(|_| self.wave[u] < self.wave[p])
+    fn earlier(&self, u: usize, p: usize) -> Option<&(Version, SharedStr)> {
+        earlier(&self.slots, u, p)
     }
 
-    /// What [`Planner::step`] decides, without the step: the new version and tag, and what
-    /// the ordering edges need. Same rules, no strings but the tag and the admits reasons.
-    pub(crate) fn decide(&mut self, p: usize) -> Result<(Version, String, Need), Error> {
-        let mut need = Need::default();
+    /// `p`'s bump: its own (root or commits) and its re-exports'.
+    fn bump(&self, p: usize) -> Option<Bump> {
         let graph = self.graph;
         let pkg = &graph.packages[p];
         let mut bump: Option<Bump> = None;
@@ -135,35 +209,40 @@ impl Planner<'_> {
                 raise(Change::Breaking.bump_for(&pkg.version), &mut bump);
             }
         }
+        bump
+    }
+
+    /// What [`Planner::step`] decides, without the step: the new version, and (when `pins`
+    /// asks) whether a normal or build pin on a released upstream must change. No strings.
+    pub(crate) fn decide(&mut self, p: usize, pins: bool) -> Result<(Version, bool), Error> {
+        let graph = self.graph;
+        let pkg = &graph.packages[p];
+        let bump = self.bump(p);
+        let mut edited = false;
         // Only normal and build edges count for the decision (as in `step`).
-        for a in graph.upstream.of(p).iter().filter(|a| a.orders) {
-            let u = a.other;
-            if !self.in_plan[u] {
-                continue;
-            }
-            let Some((to, _)) = self.settled[u]
-                .as_ref()
-                .filter(|_| self.wave[u] < self.wave[p])
-            else {
+        let edges = if pins { graph.upstream.of(p) } else { &[] };
+        for a in edges.iter().filter(|a| a.orders) {
+            // A function, not the method: `pins` is borrowed mutably beside it.
+            let Some((to, _)) = earlier(&self.slots, a.other, p) else {
                 continue;
             };
-            let pin = graph.edge_pin(a.edge);
-            let up = &graph.packages[u].name;
-            match graph.facts[a.edge].pin {
-                PinKind::GitTag | PinKind::GitRev => need.edited = true,
-                PinKind::Path => need
-                    .admits
-                    .push(format!("path {pin} on {up} needs no edit")),
-                PinKind::Requirement => {
-                    if let Some(req) = self.requirements.get(pin, pkg.ecosystem) {
-                        match req.rewrite(to, self.request.exact_pins) {
-                            Rewrite::Admits => {
-                                need.admits.push(format!("admits {up} {to} ({pin})"));
-                            }
-                            Rewrite::To(_) => need.edited = true,
-                        }
-                    }
-                }
+            edited = match a.facts.pin {
+                PinKind::GitTag | PinKind::GitRev => true,
+                PinKind::Path => false,
+                // The step asks again: the answer is kept.
+                PinKind::Requirement => matches!(
+                    self.pins.rewrite(
+                        graph,
+                        a.facts.text,
+                        pkg.ecosystem,
+                        to,
+                        self.request.exact_pins
+                    ),
+                    Outcome::To(_)
+                ),
+            };
+            if edited {
+                break;
             }
         }
         let to = bump
@@ -173,26 +252,70 @@ impl Planner<'_> {
                 package: pkg.name.clone(),
                 version: pkg.version.clone(),
             })?;
-        let tag = graph.tag_at(p, &to);
-        Ok((to, tag, need))
+        Ok((to, edited))
     }
 
-    pub(crate) fn step(&mut self, p: usize) -> Result<Step, Error> {
+    /// Why a candidate that [`Planner::decide`] found needs nothing is not released: for each
+    /// released upstream whose pin needs nothing, `admits manifest 1.1.0 (^1.0)` or
+    /// `path ../core on core needs no edit`, joined by `; `.
+    pub(crate) fn needs_nothing(&mut self, p: usize) -> String {
+        let graph = self.graph;
+        let pkg = &graph.packages[p];
+        let mut out = String::new();
+        for a in graph.upstream.of(p).iter().filter(|a| a.orders) {
+            let u = a.other;
+            let Some((to, _)) = self.earlier(u, p) else {
+                continue;
+            };
+            let to = to.clone();
+            let pin = graph.text(a.facts.text).as_str();
+            let up = graph.packages[u].name.as_str();
+            match a.facts.pin {
+                PinKind::GitTag | PinKind::GitRev => {}
+                PinKind::Path => {
+                    let out = item(&mut out);
+                    for part in ["path ", pin, " on ", up, " needs no edit"] {
+                        out.push_str(part);
+                    }
+                }
+                PinKind::Requirement => {
+                    let exact = self.request.exact_pins;
+                    if let Outcome::Admits =
+                        self.pins
+                            .rewrite(graph, a.facts.text, pkg.ecosystem, &to, exact)
+                    {
+                        let out = item(&mut out);
+                        for part in ["admits ", up, " "] {
+                            out.push_str(part);
+                        }
+                        push_version(out, &to);
+                        for part in [" (", pin, ")"] {
+                            out.push_str(part);
+                        }
+                    }
+                }
+            }
+        }
+        out
+    }
+
+    /// `p`'s step, added to `steps`.
+    pub(crate) fn step(&mut self, p: usize, steps: &mut Vec<Step>) -> Result<(), Error> {
         let Planner {
             graph,
             request,
             own,
-            in_plan,
-            wave,
-            settled,
+            slots,
             notes,
-            requirements,
+            pins: requirements,
             scratch,
+            no_tag,
         } = self;
         let graph: &Graph = graph;
         // The new version and tag of `u`, if it is released in a wave before `p`'s.
-        let earlier = |u: usize| settled[u].as_ref().filter(|_| wave[u] < wave[p]);
+        let earlier = |u: usize| earlier(slots, u, p);
         let pkg = &graph.packages[p];
+        let texts = &graph.shared;
         let mut bump: Option<Bump> = None;
         let raise = |b: Bump, bump: &mut Option<Bump>| *bump = Some(bump.map_or(b, |c| c.max(b)));
         let Scratch {
@@ -239,10 +362,11 @@ impl Planner<'_> {
         let mut last_upstream = None;
         let mut last_pinned = None;
         for a in edges {
-            let facts = graph.facts[a.edge];
-            let pin = graph.edge_pin(a.edge);
+            let facts = a.facts;
+            let pin = graph.text(facts.text).as_str();
             let u = a.other;
-            let up = &graph.packages[u];
+            let up = &texts[u];
+            let up_name = up.name.as_str();
             let earlier = earlier(u);
             if a.orders && last_upstream != Some(u) {
                 last_upstream = Some(u);
@@ -251,17 +375,14 @@ impl Planner<'_> {
                     version: earlier.map_or(&up.version, |(v, _)| v).clone(),
                 });
             }
-            if !in_plan[u] {
+            if !slots[u].released() {
                 continue;
             }
             // Only a dev edge can reach an in-plan upstream that is not in an earlier wave.
             let Some((to, new_tag)) = earlier else {
                 notes.push(format!(
                     "{}'s dev-dependency pin `{}` on {} stays: {} is released in the same or a later wave",
-                    pkg.name,
-                    pin,
-                    up.name,
-                    up.name
+                    pkg.name, pin, up_name, up_name
                 ));
                 continue;
             };
@@ -279,9 +400,9 @@ impl Planner<'_> {
                         "rev ",
                         pin,
                         " on ",
-                        &up.name,
+                        up_name,
                         " becomes tag ",
-                        new_tag,
+                        new_tag.as_str(),
                     ] {
                         out.push_str(part);
                     }
@@ -289,31 +410,35 @@ impl Planner<'_> {
                 }
                 PinKind::Path => {
                     let out = item(rest);
-                    for part in [what, "path ", pin, " on ", &up.name, " needs no edit"] {
+                    for part in [what, "path ", pin, " on ", up_name, " needs no edit"] {
                         out.push_str(part);
                     }
                     None
                 }
-                PinKind::Requirement => match requirements.get(pin, pkg.ecosystem) {
-                    None => {
+                PinKind::Requirement => match requirements.rewrite(
+                    graph,
+                    facts.text,
+                    pkg.ecosystem,
+                    to,
+                    request.exact_pins,
+                ) {
+                    Outcome::Unreadable => {
                         notes.push(format!(
                             "{}'s requirement `{pin}` on {} cannot be read as a {} requirement: left as is",
-                            pkg.name, up.name, pkg.ecosystem
+                            pkg.name, up_name, pkg.ecosystem
                         ));
                         None
                     }
-                    Some(req) => match req.rewrite(to, request.exact_pins) {
-                        Rewrite::Admits => {
-                            let out = item(rest);
-                            for part in [what, "requirement ", pin, " on ", &up.name] {
-                                out.push_str(part);
-                            }
-                            out.push_str(" already admits ");
-                            push_version(out, to);
-                            None
+                    Outcome::Admits => {
+                        let out = item(rest);
+                        for part in [what, "requirement ", pin, " on ", up_name] {
+                            out.push_str(part);
                         }
-                        Rewrite::To(new) => Some((new, EditKind::Requirement)),
-                    },
+                        out.push_str(" already admits ");
+                        push_version(out, to);
+                        None
+                    }
+                    Outcome::To(new) => Some((new, EditKind::Requirement)),
                 },
             };
             if let Some((to_text, kind)) = new_edit {
@@ -321,21 +446,22 @@ impl Planner<'_> {
                     last_pinned = Some(u);
                     let out = item(pins);
                     out.push_str("pins ");
-                    out.push_str(&up.name);
+                    out.push_str(up_name);
                     out.push(' ');
                     push_version(out, &up.version);
                     out.push_str(" → ");
                     push_version(out, to);
                 }
                 edits.push(PinEdit {
-                    file: graph.edge_file(a.edge).to_owned(),
+                    file: graph.text(facts.file).clone(),
                     dependency: up.name.clone(),
-                    from: pin.to_owned(),
+                    from: graph.text(facts.text).clone(),
                     to: to_text,
                     kind,
                 });
             }
         }
+        // Mostly in order already (edges are sorted by upstream); sorted by every field.
         edits.sort_unstable();
         edits.dedup();
         // Copied out to a list of the exact size.
@@ -359,14 +485,17 @@ impl Planner<'_> {
                 package: pkg.name.clone(),
                 version: pkg.version.clone(),
             })?;
-        let repo = &graph.repos[graph.repo_of[p]];
-        Ok(Step {
-            package: pkg.name.clone(),
-            repo: pkg.repo.clone(),
+        let repo = &graph.repo_texts[graph.repo_of[p]];
+        steps.push(Step {
+            package: texts[p].name.clone(),
+            repo: repo.name.clone(),
             ecosystem: pkg.ecosystem,
-            manifest: pkg.manifest.clone(),
+            manifest: texts[p].manifest.clone(),
             from: pkg.version.clone(),
-            tag: graph.tag_at(p, &to),
+            tag: slots[p]
+                .new
+                .as_ref()
+                .map_or_else(|| no_tag.clone(), |(_, tag)| tag.clone()),
             to,
             bump,
             reason,
@@ -379,6 +508,7 @@ impl Planner<'_> {
             tag_versioned: pkg.tag_versioned,
             publish: pkg.publish && repo.publish.is_some(),
             publish_command: repo.publish.clone(),
-        })
+        });
+        Ok(())
     }
 }

@@ -9,15 +9,28 @@ use proptest::prelude::*;
 use semver::Version;
 use sha2::{Digest, Sha256};
 
-/// The encoding of `src/digest.rs`, from its documentation: every string as its length (u64,
-/// little endian) and its bytes, every list as its length and its items, every option as a 0
-/// or 1 byte and the value, every version as major, minor and patch (u64) then its pre-release
-/// and build strings; fields in declaration order, then, for a step that is not released,
-/// `edited-only` and why, and for a tag-versioned one `tag-versioned`; the schema first, notes
-/// and heads last.
+/// The encoding of `src/digest.rs`, from its documentation: every unsigned integer in LEB128
+/// (seven bits a byte, least significant first, the high bit on every byte but the last),
+/// every string as its length and its bytes, every list as its length and its items, every
+/// option as a 0 or 1 byte and the value, every version as major, minor and patch then its
+/// pre-release and build strings; fields in declaration order, then, for a step that is not
+/// released, `edited-only` and why, and for a tag-versioned one `tag-versioned`; the schema
+/// first, notes and heads last.
 fn documented_digest(plan: &Plan) -> String {
+    fn leb128(out: &mut Vec<u8>, n: u64) {
+        let mut rest = n;
+        loop {
+            let low = (rest & 0x7f) as u8;
+            rest >>= 7;
+            if rest == 0 {
+                out.push(low);
+                return;
+            }
+            out.push(low | 0x80);
+        }
+    }
     fn len(out: &mut Vec<u8>, n: usize) {
-        out.extend_from_slice(&(n as u64).to_le_bytes());
+        leb128(out, n as u64);
     }
     fn str(out: &mut Vec<u8>, s: &str) {
         len(out, s.len());
@@ -34,7 +47,7 @@ fn documented_digest(plan: &Plan) -> String {
     }
     fn version(out: &mut Vec<u8>, v: &Version) {
         for n in [v.major, v.minor, v.patch] {
-            out.extend_from_slice(&n.to_le_bytes());
+            leb128(out, n);
         }
         str(out, v.pre.as_str());
         str(out, v.build.as_str());

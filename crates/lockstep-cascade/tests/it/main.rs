@@ -6,6 +6,7 @@ mod digest;
 mod graph;
 mod planning;
 mod props;
+mod release_closure;
 mod release_rules;
 mod snapshots;
 mod support;

@@ -11,7 +11,7 @@ use crate::support::G;
 fn released(plan: &lockstep_cascade::Plan) -> BTreeSet<String> {
     plan.steps()
         .filter(|s| s.release)
-        .map(|s| s.package.clone())
+        .map(|s| s.package.to_string())
         .collect()
 }
 
@@ -145,7 +145,7 @@ proptest! {
         let want: BTreeSet<String> = (0..n).filter(|&p| rel[p]).map(name).collect();
         prop_assert_eq!(released(&plan), want);
         let want_edited: BTreeSet<String> = (0..n).filter(|&p| edited[p]).map(name).collect();
-        let got_edited: BTreeSet<String> = plan.edited_only.iter().map(|e| e.package.clone()).collect();
+        let got_edited: BTreeSet<String> = plan.edited_only.iter().map(|e| e.package.to_string()).collect();
         prop_assert_eq!(got_edited, want_edited);
         // Every dependent of a released package that needs nothing is listed with a reason.
         for p in 0..n {
@@ -155,7 +155,7 @@ proptest! {
             }
         }
         // The waves hold exactly the released and edited packages.
-        let in_waves: BTreeSet<String> = plan.steps().map(|s| s.package.clone()).collect();
+        let in_waves: BTreeSet<String> = plan.steps().map(|s| s.package.to_string()).collect();
         let want_waves: BTreeSet<String> = (0..n).filter(|&p| rel[p] || edited[p]).map(name).collect();
         prop_assert_eq!(in_waves, want_waves);
     }

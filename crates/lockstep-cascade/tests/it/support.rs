@@ -121,6 +121,6 @@ pub fn always(request: &Request) -> Request {
 pub fn waves(plan: &Plan) -> Vec<Vec<String>> {
     plan.waves
         .iter()
-        .map(|w| w.iter().map(|s| s.package.clone()).collect())
+        .map(|w| w.iter().map(|s| s.package.to_string()).collect())
         .collect()
 }

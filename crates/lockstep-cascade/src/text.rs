@@ -1,0 +1,179 @@
+//! [`SharedStr`]: the plan's strings, shared rather than copied.
+
+use std::borrow::Borrow;
+use std::fmt;
+use std::ops::Deref;
+use std::sync::Arc;
+
+use serde::{Deserialize, Deserializer, Serialize, Serializer};
+
+/// An immutable string whose clones share one allocation (an [`Arc<str>`]).
+///
+/// A plan names the same packages, repositories, files, pins and commands over and over (a
+/// package's name is in its step, in every dependent's upstreams and pin edits): the graph
+/// holds each such string once, and a plan's steps point at it. It reads like a `&str`
+/// (`Deref`, [`SharedStr::as_str`], comparisons with `str`, `&str` and `String`), prints and
+/// serialises as the plain string, and turns into a `String` with `String::from` or
+/// `to_string`.
+#[derive(Clone, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct SharedStr(Arc<str>);
+
+impl SharedStr {
+    /// The string.
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+impl Default for SharedStr {
+    /// The empty string.
+    fn default() -> Self {
+        SharedStr::from("")
+    }
+}
+
+impl Deref for SharedStr {
+    type Target = str;
+
+    fn deref(&self) -> &str {
+        &self.0
+    }
+}
+
+impl AsRef<str> for SharedStr {
+    fn as_ref(&self) -> &str {
+        &self.0
+    }
+}
+
+impl Borrow<str> for SharedStr {
+    fn borrow(&self) -> &str {
+        &self.0
+    }
+}
+
+impl fmt::Display for SharedStr {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        fmt::Display::fmt(&*self.0, f)
+    }
+}
+
+impl fmt::Debug for SharedStr {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        fmt::Debug::fmt(&*self.0, f)
+    }
+}
+
+impl From<&str> for SharedStr {
+    fn from(s: &str) -> Self {
+        SharedStr(Arc::from(s))
+    }
+}
+
+impl From<String> for SharedStr {
+    fn from(s: String) -> Self {
+        SharedStr(Arc::from(s))
+    }
+}
+
+impl From<&String> for SharedStr {
+    fn from(s: &String) -> Self {
+        SharedStr(Arc::from(s.as_str()))
+    }
+}
+
+impl From<Arc<str>> for SharedStr {
+    fn from(s: Arc<str>) -> Self {
+        SharedStr(s)
+    }
+}
+
+impl From<SharedStr> for String {
+    fn from(s: SharedStr) -> Self {
+        String::from(&*s.0)
+    }
+}
+
+impl From<&SharedStr> for String {
+    fn from(s: &SharedStr) -> Self {
+        String::from(&*s.0)
+    }
+}
+
+impl PartialEq<str> for SharedStr {
+    fn eq(&self, other: &str) -> bool {
+        &*self.0 == other
+    }
+}
+
+impl PartialEq<&str> for SharedStr {
+    fn eq(&self, other: &&str) -> bool {
+        &*self.0 == *other
+    }
+}
+
+impl PartialEq<String> for SharedStr {
+    fn eq(&self, other: &String) -> bool {
+        *self.0 == **other
+    }
+}
+
+impl PartialEq<SharedStr> for str {
+    fn eq(&self, other: &SharedStr) -> bool {
+        self == &*other.0
+    }
+}
+
+impl PartialEq<SharedStr> for &str {
+    fn eq(&self, other: &SharedStr) -> bool {
+        *self == &*other.0
+    }
+}
+
+impl PartialEq<SharedStr> for String {
+    fn eq(&self, other: &SharedStr) -> bool {
+        **self == *other.0
+    }
+}
+
+impl Serialize for SharedStr {
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.serialize_str(&self.0)
+    }
+}
+
+impl<'de> Deserialize<'de> for SharedStr {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        String::deserialize(deserializer).map(SharedStr::from)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn reads_compares_and_serialises_as_the_string() {
+        let s = SharedStr::from("core");
+        let t = s.clone();
+        assert!(
+            std::ptr::eq(s.as_str(), t.as_str()),
+            "a clone shares the bytes"
+        );
+        assert_eq!(s, "core");
+        assert_eq!("core", s);
+        assert_eq!(s, String::from("core"));
+        assert_eq!(s.len(), 4);
+        assert_eq!(format!("{s} {s:?}"), "core \"core\"");
+        assert_eq!(String::from(s.clone()), "core");
+        let (a, b) = (SharedStr::from("a"), SharedStr::from("b"));
+        assert!(a < b, "ordered as the strings");
+        assert_eq!(SharedStr::default(), "");
+        let json = serde_json::to_string(&s).expect("serialises");
+        assert_eq!(json, "\"core\"");
+        let back: SharedStr = serde_json::from_str(&json).expect("deserialises");
+        assert_eq!(back, s);
+        let map: std::collections::BTreeMap<SharedStr, u8> = [(s, 1)].into();
+        assert_eq!(map.get("core"), Some(&1));
+    }
+}
