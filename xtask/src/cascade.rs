@@ -7,13 +7,15 @@ use std::time::Instant;
 use lockstep_release::Plan;
 use lockstep_release::{self as cascade, Discovered, execute};
 
-use crate::cli::CascadeArgs;
+use crate::cli::{CascadeArgs, DemoKind};
 use crate::fail::fail;
 use crate::out::{BOLD, DIM, Failure, GREEN, Out, RED, Table, YELLOW, paint};
 
 pub fn run(cwd: &Path, mut args: CascadeArgs, out: &Out) -> Result<u8, Failure> {
     let mut demo_note = None;
-    if args.demo {
+    // The python demo's registries run until the cascade is over; dropping them stops them.
+    let mut registries: Option<cascade::demo_python::LocalRegistries> = None;
+    if let Some(kind) = args.demo {
         let dir = match &args.demo_dir {
             Some(d) => cwd.join(d),
             None => {
@@ -27,16 +29,47 @@ pub fn run(cwd: &Path, mut args: CascadeArgs, out: &Out) -> Result<u8, Failure> 
                 ))
             }
         };
-        out.eprint(&format!(
-            "{} building demo repositories in {}\n",
-            paint(DIM, "demo:"),
-            dir.display()
-        ));
-        let config = cascade::demo::build(&dir).map_err(|m| Failure::input("demo", m))?;
+        let config = match kind {
+            DemoKind::Rust => {
+                out.eprint(&format!(
+                    "{} building demo repositories in {}\n",
+                    paint(DIM, "demo:"),
+                    dir.display()
+                ));
+                let config = cascade::demo::build(&dir).map_err(|m| Failure::input("demo", m))?;
+                if args.from.is_empty() {
+                    args.from = vec!["manifest".to_owned()];
+                }
+                config
+            }
+            DemoKind::Python => {
+                out.eprint(&format!(
+                    "{} starting pypiserver and verdaccio on 127.0.0.1\n",
+                    paint(DIM, "demo:"),
+                ));
+                let search = [cwd.join("target/ci-tools/node_modules/.bin")];
+                let servers = cascade::demo_python::LocalRegistries::start(&dir, &search)
+                    .map_err(|m| Failure::input("demo_tools", m))?;
+                out.eprint(&format!(
+                    "{} PyPI at {}, npm registry at {}; building and publishing the 1.0.0 releases in {}\n",
+                    paint(DIM, "demo:"),
+                    servers.pypi_url(),
+                    servers.npm_url(),
+                    dir.display()
+                ));
+                let config = cascade::demo_python::build(&dir, &servers)
+                    .map_err(|m| Failure::input("demo", m))?;
+                registries = Some(servers);
+                if args.from.is_empty() {
+                    args.from = vec!["pycore".to_owned(), "jscore".to_owned()];
+                }
+                if args.bump.is_none() {
+                    args.bump = Some(cascade::Bump::Minor);
+                }
+                config
+            }
+        };
         args.config = config;
-        if args.from.is_empty() {
-            args.from = vec!["manifest".to_owned()];
-        }
         args.yes = true;
         demo_note = Some(dir);
     }
@@ -48,6 +81,10 @@ pub fn run(cwd: &Path, mut args: CascadeArgs, out: &Out) -> Result<u8, Failure> 
         .only(args.only.clone());
     if let Some(j) = args.jobs.or(loaded.config.options.jobs.map(|j| j as usize)) {
         options = options.jobs(j);
+    }
+    if registries.is_some() {
+        // The demo's registries are on loopback: never through a proxy.
+        options = options.env("NO_PROXY", "127.0.0.1,localhost".to_owned());
     }
     if let Some(f) = &args.fail_at {
         if discovered.repo(f).is_none() {
@@ -196,7 +233,30 @@ pub fn run(cwd: &Path, mut args: CascadeArgs, out: &Out) -> Result<u8, Failure> 
     }
     let started = Instant::now();
     let report = execute::execute(&discovered, &plan, &options, &progress).map_err(fail)?;
-    let code = finish(out, &report, Some(started))?;
+    let mut code = finish(out, &report, Some(started))?;
+    if let (Some(servers), Some(dir), 0) = (&registries, &demo_note, code) {
+        // The end state, checked by the tools themselves while the registries are still up.
+        out.eprint(&format!(
+            "{} checking every lockfile against {} and {}\n",
+            paint(DIM, "demo:"),
+            servers.pypi_url(),
+            servers.npm_url()
+        ));
+        let checks = cascade::demo_python::verify(dir).map_err(|m| Failure::input("demo", m))?;
+        for c in &checks {
+            let mark = if c.passed {
+                paint(GREEN, "ok")
+            } else {
+                paint(RED, "FAILED")
+            };
+            out.eprint(&format!("  {:>8} {} {mark}\n", c.repo, c.command));
+            if !c.passed {
+                out.eprint(&format!("{}\n", c.output_tail));
+                code = 1;
+            }
+        }
+    }
+    drop(registries);
     if let Some(dir) = demo_note
         && !out.json
     {
@@ -273,7 +333,7 @@ fn render_plan(plan: &Plan, discovered: &Discovered) -> String {
                     if s.publish {
                         format!("{}\n+ publish", s.tag)
                     } else {
-                        s.tag.clone()
+                        s.tag.to_string()
                     },
                 )
             } else {
@@ -286,7 +346,7 @@ fn render_plan(plan: &Plan, discovered: &Discovered) -> String {
             table.row(vec![
                 (w + 1).to_string(),
                 paint(BOLD, &s.package),
-                s.repo.clone(),
+                s.repo.to_string(),
                 version,
                 bump,
                 edits,

@@ -271,6 +271,7 @@ Examples:
 Examples:
   lockstep release-cascade --demo                       # build a demo DAG in a temp dir and release it
   lockstep release-cascade --demo --fail-at runtime     # watch the whole cascade roll back
+  lockstep release-cascade --demo python                # Python + npm, published to a local PyPI and npm registry
   lockstep release-cascade --status                     # versions, tags and lagging pins
   lockstep release-cascade --from manifest --bump minor --dry-run
   lockstep release-cascade --dry-run --json > plan.json && lockstep release-cascade --plan plan.json --yes
@@ -489,9 +490,11 @@ pub struct CascadeArgs {
     /// With --status: exit 1 when a tag mismatches or a pin lags.
     #[arg(long, requires = "status")]
     pub check: bool,
-    /// Build the demo repositories in a temp dir and release a change through them.
-    #[arg(long)]
-    pub demo: bool,
+    /// Build a demo in a temp dir and release a change through it: `rust` (the default; Cargo,
+    /// npm and Python repositories pinned by git tag) or `python` (hatch-vcs and npm
+    /// packages published to a local pypiserver and verdaccio that the demo starts and stops).
+    #[arg(long, value_name = "KIND", num_args = 0..=1, default_missing_value = "rust")]
+    pub demo: Option<DemoKind>,
     /// With --demo: make this repository's smoke test fail.
     #[arg(long, value_name = "REPO", requires = "demo")]
     pub fail_at: Option<String>,
@@ -535,4 +538,14 @@ impl From<ReleaseDependentsArg> for lockstep_release::ReleaseDependents {
             ReleaseDependentsArg::Always => lockstep_release::ReleaseDependents::Always,
         }
     }
+}
+
+/// Which demo `release-cascade --demo` builds.
+#[derive(Debug, Clone, Copy, ValueEnum, PartialEq, Eq)]
+pub enum DemoKind {
+    /// Cargo crates, an npm and a Python package, pinned by git tag; offline.
+    Rust,
+    /// hatch-vcs Python and `0.0.0-dev` npm packages, pinned by registry requirement and
+    /// published to local registries.
+    Python,
 }

@@ -46,6 +46,18 @@ impl AsRef<str> for SharedStr {
     }
 }
 
+impl AsRef<std::path::Path> for SharedStr {
+    fn as_ref(&self) -> &std::path::Path {
+        std::path::Path::new(&*self.0)
+    }
+}
+
+impl AsRef<std::ffi::OsStr> for SharedStr {
+    fn as_ref(&self) -> &std::ffi::OsStr {
+        std::ffi::OsStr::new(&*self.0)
+    }
+}
+
 impl Borrow<str> for SharedStr {
     fn borrow(&self) -> &str {
         &self.0

@@ -36,7 +36,7 @@ pub fn needs(plan: &Plan) -> BTreeMap<String, BTreeSet<String>> {
         .collect();
     let mut needs: BTreeMap<String, BTreeSet<String>> = BTreeMap::new();
     for s in plan.steps() {
-        let entry = needs.entry(s.repo.clone()).or_default();
+        let entry = needs.entry(s.repo.to_string()).or_default();
         for u in &s.upstreams {
             if let Some(r) = repo_of.get(u.package.as_str())
                 && *r != s.repo

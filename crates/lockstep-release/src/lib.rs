@@ -49,6 +49,7 @@ use lockstep_state::{failpoint, fsx};
 
 mod config;
 pub mod demo;
+pub mod demo_python;
 mod discover;
 pub mod emit;
 mod error;

@@ -207,10 +207,10 @@ fn check_publication(discovered: &Discovered, plan: &Plan) -> Result<(), PlanErr
             if !publishes && up.repo != step.repo {
                 return Err(PlanError::Unpublished(Box::new(UnpublishedPin {
                     upstream: upstream.clone(),
-                    upstream_repo: up.repo.clone(),
+                    upstream_repo: up.repo.to_string(),
                     version: up.to.to_string(),
                     dependent: dependent.clone(),
-                    dependent_repo: step.repo.clone(),
+                    dependent_repo: step.repo.to_string(),
                     file: file.clone(),
                 })));
             }

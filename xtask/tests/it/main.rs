@@ -9,5 +9,6 @@ mod hooks;
 mod layers;
 mod monorepo;
 mod pack;
+mod python_demo;
 mod rollout;
 mod upgrade;

@@ -273,7 +273,7 @@ fn groups(plan: &Plan) -> Vec<Vec<(String, Vec<&Step>)>> {
             .map(|wave| {
                 let mut by_repo: BTreeMap<String, Vec<&Step>> = BTreeMap::new();
                 for s in wave {
-                    by_repo.entry(s.repo.clone()).or_default().push(s);
+                    by_repo.entry(s.repo.to_string()).or_default().push(s);
                 }
                 by_repo.into_iter().collect()
             })
@@ -282,8 +282,8 @@ fn groups(plan: &Plan) -> Vec<Vec<(String, Vec<&Step>)>> {
     let count = repo_wave.values().map(|w| w + 1).max().unwrap_or(0);
     let mut out: Vec<BTreeMap<String, Vec<&Step>>> = vec![BTreeMap::new(); count];
     for s in plan.steps() {
-        out[repo_wave[&s.repo]]
-            .entry(s.repo.clone())
+        out[repo_wave[s.repo.as_str()]]
+            .entry(s.repo.to_string())
             .or_default()
             .push(s);
     }

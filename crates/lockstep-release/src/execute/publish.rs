@@ -158,7 +158,7 @@ fn run_publish(
     let tags: Vec<String> = steps
         .iter()
         .filter(|s| s.release)
-        .map(|s| s.tag.clone())
+        .map(|s| s.tag.to_string())
         .collect();
     if command.trim() == "ci" {
         let repo = discovered
@@ -225,7 +225,7 @@ pub(super) fn stays_published(ctx: &Ctx<'_>, registries: &Registries) -> Vec<Sta
     };
     let mut out = Vec::new();
     for step in j.plan.steps().filter(|s| s.publish) {
-        let Some(state) = j.repos.get(&step.repo) else {
+        let Some(state) = j.repos.get(step.repo.as_str()) else {
             continue;
         };
         if !may_be_published(state.status) {
@@ -244,9 +244,9 @@ pub(super) fn stays_published(ctx: &Ctx<'_>, registries: &Registries) -> Vec<Sta
             ),
         };
         out.push(StaysPublished {
-            package: step.package.clone(),
+            package: step.package.to_string(),
             version,
-            repo: step.repo.clone(),
+            repo: step.repo.to_string(),
             registry: registries.describe(step.ecosystem),
             withdraw,
         });

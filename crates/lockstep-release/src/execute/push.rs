@@ -41,7 +41,7 @@ pub(super) fn push_all(
             match result {
                 Ok(()) => {
                     for s in steps.iter().filter(|s| s.release) {
-                        pushed.push((repo.dir.clone(), remote.clone(), s.tag.clone()));
+                        pushed.push((repo.dir.clone(), remote.clone(), s.tag.to_string()));
                     }
                     done.push(name.clone());
                 }

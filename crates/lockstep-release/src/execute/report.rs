@@ -68,10 +68,10 @@ impl RepoRun {
                 .iter()
                 .map(|s| {
                     (
-                        s.package.clone(),
+                        s.package.to_string(),
                         s.from.to_string(),
                         s.to.to_string(),
-                        s.tag.clone(),
+                        s.tag.to_string(),
                     )
                 })
                 .collect(),

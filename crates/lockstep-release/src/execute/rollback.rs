@@ -59,8 +59,8 @@ pub(super) fn remove_crash_debris(ctx: &Ctx<'_>, name: &str, state: &RepoState) 
                         .map_or_else(|| PathBuf::from("CHANGELOG.md"), |p| p.join("CHANGELOG.md"));
                     s.pin_edits
                         .iter()
-                        .map(|e| e.file.clone())
-                        .chain([s.manifest.clone(), changelog.display().to_string()])
+                        .map(|e| e.file.to_string())
+                        .chain([s.manifest.to_string(), changelog.display().to_string()])
                         .collect::<Vec<_>>()
                 })
                 .collect()

@@ -111,7 +111,7 @@ pub(super) fn release_repo(
                             steps
                                 .iter()
                                 .filter(|s| s.release)
-                                .map(|s| s.tag.clone())
+                                .map(|s| s.tag.to_string())
                                 .collect::<Vec<_>>(),
                         )
                 },
@@ -210,8 +210,8 @@ pub(super) fn release_steps(
                 let text = std::fs::read_to_string(&path)
                     .map_err(|e| w.fail("pins", format!("cannot read {}: {e}", edit.file)))?;
                 let value = match edit.kind {
-                    EditKind::Tag => PinValue::Tag(edit.to.clone()),
-                    _ => PinValue::Version(edit.to.clone()),
+                    EditKind::Tag => PinValue::Tag(edit.to.to_string()),
+                    _ => PinValue::Version(edit.to.to_string()),
                 };
                 let out = lockstep_pins::set_pin(eco, &text, &edit.dependency, &value)
                     .map_err(|e| w.fail("pins", format!("{}: {e}", edit.file)))?;
@@ -229,7 +229,7 @@ pub(super) fn release_steps(
         // A tag-versioned package's version is its tag: no field to edit.
         for step in released.iter().filter(|s| !s.tag_versioned) {
             let eco = step.ecosystem;
-            let mut file = step.manifest.clone();
+            let mut file = step.manifest.to_string();
             let mut text = std::fs::read_to_string(dir.join(&file))
                 .map_err(|e| w.fail("version", format!("cannot read {file}: {e}")))?;
             let mut out = lockstep_pins::set_version(eco, &text, &step.to.to_string());
@@ -390,7 +390,7 @@ pub(super) fn release_steps(
             if !made.insert(step.tag.clone()) {
                 continue;
             }
-            ctx.update(name, |s| s.tags.push(step.tag.clone()))
+            ctx.update(name, |s| s.tags.push(step.tag.to_string()))
                 .map_err(state_err("tag", name))?;
             let message = provenance::tag_message(&dir, step);
             let result = lockstep_snapshot::create_tag_as_configured(&dir, &step.tag, &message);

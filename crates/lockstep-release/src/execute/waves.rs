@@ -206,7 +206,7 @@ pub(super) fn critical_path(plan: &Plan, runs: &BTreeMap<String, RepoRun>) -> u6
         .collect();
     for wave in &plan.waves {
         for step in wave {
-            let own = runs.get(&step.repo).map_or(0, |r| r.ms);
+            let own = runs.get(step.repo.as_str()).map_or(0, |r| r.ms);
             let before = step
                 .upstreams
                 .iter()
@@ -216,7 +216,7 @@ pub(super) fn critical_path(plan: &Plan, runs: &BTreeMap<String, RepoRun>) -> u6
                 .max()
                 .copied()
                 .unwrap_or(0);
-            let v = best.entry(step.repo.clone()).or_insert(0);
+            let v = best.entry(step.repo.to_string()).or_insert(0);
             *v = (*v).max(before + own);
         }
     }
