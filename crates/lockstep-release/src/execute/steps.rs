@@ -431,39 +431,108 @@ fn lockfiles_moved(work: &mut Work<'_>, dir: &Path, steps: &[&Step]) -> Result<(
                 format!("cannot read {} back: {e}", path.display()),
             )
         })?;
-        for edit in &step.pin_edits {
-            let Some(wanted) = step.upstreams.iter().find(|u| u.package == edit.dependency) else {
-                continue;
-            };
-            // A git pin on a tag-versioned package locks the placeholder version the tag's
-            // manifest holds (`0.0.0-dev`), not the release: the tag in the pin is the check.
-            let upstream_tag_versioned = plan
-                .steps()
-                .any(|u| u.package == edit.dependency && u.tag_versioned);
-            if edit.kind == EditKind::Tag && upstream_tag_versioned {
-                continue;
-            }
-            let locked = lockstep_pins::locked_version(file, &text, &edit.dependency);
-            if locked.as_ref() == Some(&wanted.version) {
-                continue;
-            }
+        let tag_versioned = |package: &str| {
+            plan.steps()
+                .any(|u| u.package == package && u.tag_versioned)
+        };
+        if let Some(stale) = stale_pin(file, &text, step, tag_versioned) {
             let rel = path
                 .strip_prefix(dir)
                 .unwrap_or(&path)
                 .display()
                 .to_string();
-            let found = locked.map_or_else(
-                || "does not name it".to_owned(),
-                |v| format!("still resolves {v}"),
-            );
-            return Err(work.fail(
-                "lockfile",
-                format!(
-                    "{rel} {found} for {} after regeneration, but {} now pins it at {} (expected {}); check that the registry serves {} {} to this tool (its cache, its index URL), then run the cascade again",
-                    edit.dependency, edit.file, edit.to, wanted.version, edit.dependency, wanted.version
-                ),
-            ));
+            return Err(work.fail("lockfile", format!("{rel} {stale}")));
         }
     }
     Ok(())
+}
+
+/// The first pin of `step` that `lockfile` (its file name and text) does not resolve to the
+/// version the plan builds against, as the rest of a sentence naming the lockfile; `None` when
+/// every rewritten pin moved. `tag_versioned` says whether an upstream's version lives in its
+/// tags only: a git pin on one locks the placeholder its tagged manifest holds (`0.0.0-dev`),
+/// so the tag in the pin is the check there.
+fn stale_pin(
+    lockfile: &str,
+    text: &str,
+    step: &Step,
+    tag_versioned: impl Fn(&str) -> bool,
+) -> Option<String> {
+    for edit in &step.pin_edits {
+        let Some(wanted) = step.upstreams.iter().find(|u| u.package == edit.dependency) else {
+            continue;
+        };
+        if edit.kind == EditKind::Tag && tag_versioned(&edit.dependency) {
+            continue;
+        }
+        let locked = lockstep_pins::locked_version(lockfile, text, &edit.dependency);
+        if locked.as_ref() == Some(&wanted.version) {
+            continue;
+        }
+        let found = locked.map_or_else(
+            || "does not name it".to_owned(),
+            |v| format!("still resolves {v}"),
+        );
+        return Some(format!(
+            "{found} for {dep} after regeneration, but {file} now pins it at {to} (expected {want}); check that the registry serves {dep} {want} to this tool (its cache, its index URL), then run the cascade again",
+            dep = edit.dependency,
+            file = edit.file,
+            to = edit.to,
+            want = wanted.version,
+        ));
+    }
+    None
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn step() -> Step {
+        serde_json::from_value(serde_json::json!({
+            "package": "pyapp", "repo": "pyapp", "ecosystem": "python",
+            "manifest": "pyproject.toml", "from": "1.0.0", "to": "1.0.1", "bump": "patch",
+            "reason": "pins pycore 1.1.0", "tag": "v1.0.1",
+            "pin_edits": [{"file": "pyproject.toml", "dependency": "pycore",
+                           "from": ">=1.0,<2", "to": ">=1.1.0,<2", "kind": "requirement"}],
+            "tag_versioned": true, "lockfile_command": null, "smoke": null,
+            "upstreams": [{"package": "pycore", "version": "1.1.0"}]
+        }))
+        .expect("a step as plans serialise it")
+    }
+
+    fn uv_lock(pycore: &str) -> String {
+        format!(
+            "version = 1\n\n[[package]]\nname = \"pyapp\"\nsource = {{ editable = \".\" }}\n\n[[package]]\nname = \"pycore\"\nversion = \"{pycore}\"\nsource = {{ registry = \"http://127.0.0.1:1/simple/\" }}\n"
+        )
+    }
+
+    #[test]
+    fn a_lockfile_that_did_not_move_names_the_pin() {
+        let step = step();
+        assert_eq!(
+            stale_pin("uv.lock", &uv_lock("1.1.0"), &step, |_| false),
+            None
+        );
+        let stale =
+            stale_pin("uv.lock", &uv_lock("1.0.0"), &step, |_| false).expect("1.0.0 is stale");
+        assert!(
+            stale.starts_with("still resolves 1.0.0 for pycore after regeneration, but pyproject.toml now pins it at >=1.1.0,<2 (expected 1.1.0)"),
+            "{stale}"
+        );
+        let missing = stale_pin("uv.lock", "version = 1\n", &step, |_| false).expect("absent");
+        assert!(
+            missing.starts_with("does not name it for pycore"),
+            "{missing}"
+        );
+    }
+
+    #[test]
+    fn a_git_pin_on_a_tag_versioned_package_is_checked_by_its_tag() {
+        let mut step = step();
+        step.pin_edits[0].kind = EditKind::Tag;
+        let lock = uv_lock("0.0.0");
+        assert_eq!(stale_pin("uv.lock", &lock, &step, |p| p == "pycore"), None);
+        assert!(stale_pin("uv.lock", &lock, &step, |_| false).is_some());
+    }
 }
