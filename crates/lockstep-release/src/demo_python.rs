@@ -4,7 +4,8 @@
 //! `pycore` ← `pyapp` (Python, hatch-vcs: the version comes from the tag; `uv.lock`) and
 //! `jscore` ← `jsapp` (npm, `"version": "0.0.0-dev"` in git, the tag's version injected at
 //! publish time; `package-lock.json`), pinning each other by registry requirement, every
-//! `v1.0.0` already published. [`LocalRegistries::start`] runs a PyPI server (`pypiserver`)
+//! `v1.0.0` already published; and `pyworker`, a Poetry application (`poetry.lock`) resolving
+//! `pycore` from the local index only. [`LocalRegistries::start`] runs a PyPI server (`pypiserver`)
 //! and an npm registry (`verdaccio` 6.8) on free ports of 127.0.0.1, each in a process group
 //! of its own that is stopped when the value is dropped; [`build`] makes the repositories
 //! (the script [`SCRIPT`], shipped in the binary); [`verify`] checks the end state with the
@@ -25,10 +26,11 @@ use lockstep_smoke::CommandSpec;
 pub const SCRIPT: &str = include_str!("demo_python.sh");
 
 /// The repositories, upstream first, with their ecosystems' lock check.
-pub const REPOS: [(&str, &str); 4] = [
+pub const REPOS: [(&str, &str); 5] = [
     ("pycore", "uv lock --check"),
     ("jscore", "npm ci --ignore-scripts --no-audit --no-fund"),
     ("pyapp", "uv lock --check"),
+    ("pyworker", "poetry check --lock"),
     ("jsapp", "npm ci --ignore-scripts --no-audit --no-fund"),
 ];
 
@@ -61,6 +63,7 @@ impl LocalRegistries {
         })?;
         for (tool, how) in [
             ("uv", "pip install uv"),
+            ("poetry", "pip install poetry"),
             ("npm", "install Node.js 20 with npm"),
         ] {
             if find(tool, &[]).is_none() {

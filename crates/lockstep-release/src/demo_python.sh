@@ -76,7 +76,7 @@ dest=$1 pypi=${2%/} npm_url=${3%/}
 mkdir -p "$dest"
 dest=$(cd "$dest" && pwd)
 [ -f "$dest/registry/verdaccio.yaml" ] || registry_config "$dest"
-for r in pycore pyapp jscore jsapp origin cascade.toml; do
+for r in pycore pyapp pyworker jscore jsapp origin cascade.toml; do
   [ ! -e "$dest/$r" ] || { echo "python-demo: $dest/$r exists; DIR must be new" >&2; exit 2; }
 done
 
@@ -215,6 +215,29 @@ PY
 (cd "$dest/pyapp" && uv lock --quiet) >&2
 release pyapp "$(py_publish pyapp)"
 
+# --- pyworker: a Poetry project (static version, poetry.lock) resolving pycore only from the
+# local index (a primary source: PyPI is not consulted); released, not published.
+new_repo pyworker
+cat > "$dest/pyworker/pyproject.toml" <<TOML
+[project]
+name = "pyworker"
+version = "1.0.0"
+description = "lockstep python demo: a Poetry application"
+requires-python = ">=3.9"
+dependencies = ["pycore>=1.0,<2"]
+
+[tool.poetry]
+package-mode = false
+
+[[tool.poetry.source]]
+name = "local"
+url = "$pypi/simple/"
+priority = "primary"
+TOML
+printf '.venv/\n__pycache__/\n' > "$dest/pyworker/.gitignore"
+(cd "$dest/pyworker" && poetry lock --quiet --no-interaction) >&2
+release pyworker true
+
 # --- jsapp: requires jscore from the local registry ------------------------------------------
 new_repo jsapp
 npm_package "$dest/jsapp" jsapp '"jscore": "^1.0.0"'
@@ -227,7 +250,7 @@ JS
 release jsapp "$npm_publish"
 
 # --- bare origins ----------------------------------------------------------------------------
-for r in pycore pyapp jscore jsapp; do
+for r in pycore pyapp pyworker jscore jsapp; do
   git init -q --bare -b main "$dest/origin/$r.git"
   git -C "$dest/$r" remote add origin "$dest/origin/$r.git"
   git -C "$dest/$r" push -q origin main --tags
@@ -239,7 +262,7 @@ toml_str() { # a TOML basic string
   printf '"%s"' "${s//\"/\\\"}"
 }
 {
-  printf '# The python demo: two Python and two npm repositories publishing to local registries.\n\n'
+  printf '# The python demo: Python (uv, Poetry) and npm repositories publishing to local registries.\n\n'
   # pyapp's and jsapp's requirements admit pycore's and jscore's next minor; exact_pins has the
   # cascade rewrite them anyway (>=1.1.0,<2, ^1.1.0), so the dependents are released on the
   # new upstream and their lockfiles are regenerated after the registries show it.
@@ -260,6 +283,9 @@ toml_str() { # a TOML basic string
     printf '\n[[repo]]\nname = "%s"\npath = "%s"\nsmoke = %s\npublish = %s\n' \
       "$r" "$r" "$(toml_str "$smoke")" "$(toml_str "$publish")"
   done
+  # pyworker publishes nothing: nothing in the cascade resolves it from a registry.
+  printf '\n[[repo]]\nname = "pyworker"\npath = "pyworker"\nsmoke = %s\n' \
+    "$(toml_str 'poetry check --lock --quiet')"
 } > "$dest/cascade.toml"
 
 echo "$dest"

@@ -1,7 +1,7 @@
 //! `release-cascade --demo python` with the real tools: pypiserver and verdaccio on 127.0.0.1
-//! (started and stopped by the demo), uv and npm regenerating real lockfiles. The end state is
+//! (started and stopped by the demo), uv, Poetry and npm regenerating real lockfiles. The end state is
 //! read from what the registries stored and from the lockfiles, not from lockstep's report.
-//! Needs `pypi-server`, `verdaccio` (PATH or target/ci-tools), `uv`, `npm`: `.ci/run` installs
+//! Needs `pypi-server`, `verdaccio` (PATH or target/ci-tools), `uv`, `poetry`, `npm`: `.ci/run` installs
 //! them; without them this test fails with the demo's install hint.
 
 use std::path::Path;
@@ -40,6 +40,7 @@ fn the_python_demo_publishes_every_package_once_and_every_lockfile_resolves_the_
     for check in [
         "pycore uv lock --check ok",
         "pyapp uv lock --check ok",
+        "pyworker poetry check --lock ok",
         "jscore npm ci",
         "jsapp npm ci",
     ] {
@@ -98,6 +99,11 @@ fn the_python_demo_publishes_every_package_once_and_every_lockfile_resolves_the_
         lockstep_pins::locked_version("uv.lock", &uv, "pycore"),
         Some(semver::Version::new(1, 1, 0))
     );
+    let poetry = std::fs::read_to_string(dir.join("pyworker/poetry.lock")).unwrap();
+    assert_eq!(
+        lockstep_pins::locked_version("poetry.lock", &poetry, "pycore"),
+        Some(semver::Version::new(1, 1, 0))
+    );
     let npm = std::fs::read_to_string(dir.join("jsapp/package-lock.json")).unwrap();
     assert_eq!(
         lockstep_pins::locked_version("package-lock.json", &npm, "jscore"),
@@ -108,6 +114,7 @@ fn the_python_demo_publishes_every_package_once_and_every_lockfile_resolves_the_
     for (repo, tag) in [
         ("pycore", "v1.1.0"),
         ("pyapp", "v1.0.1"),
+        ("pyworker", "v1.0.1"),
         ("jscore", "v1.1.0"),
         ("jsapp", "v1.0.1"),
     ] {
