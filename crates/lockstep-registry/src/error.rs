@@ -92,6 +92,17 @@ pub enum Error {
         after: Duration,
     },
 
+    /// The transfer brought too few bytes for too long: the server stalled or drips.
+    #[error("{url} sent only {bytes} bytes in {}s, so the fetch was given up as stalled; try again later, or raise Options::stall_window for a slow link", window.as_secs_f64())]
+    Stalled {
+        /// The URL.
+        url: String,
+        /// Bytes received in the last window.
+        bytes: u64,
+        /// The window.
+        window: Duration,
+    },
+
     /// The connection closed before the whole body arrived.
     #[error("the response from {url} ended early after {received} bytes{}; the registry was not read", expected.map(|e| format!(" of {e}")).unwrap_or_default())]
     Truncated {
@@ -230,7 +241,7 @@ impl Error {
             Error::Network { .. } | Error::Truncated { .. } | Error::Redirect { .. } => {
                 ErrorKind::Network
             }
-            Error::Timeout { .. } => ErrorKind::Timeout,
+            Error::Timeout { .. } | Error::Stalled { .. } => ErrorKind::Timeout,
             Error::RateLimited { reset, .. } => ErrorKind::RateLimited { reset: *reset },
             Error::Http { status, .. } => ErrorKind::Http { status: *status },
             Error::TooLarge { .. } => ErrorKind::TooLarge,

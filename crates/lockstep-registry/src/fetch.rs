@@ -4,7 +4,8 @@
 
 use std::io::Read;
 use std::sync::Arc;
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::mpsc;
 use std::thread;
 use std::time::{Duration, Instant, SystemTime};
 
@@ -33,7 +34,16 @@ pub(crate) struct Page {
     pub(crate) link: Option<String>,
 }
 
+/// What a watched transfer has done: body bytes received, and whether it is sleeping through
+/// a `Retry-After`.
+#[derive(Debug, Default)]
+struct Activity {
+    bytes: AtomicU64,
+    pausing: AtomicBool,
+}
+
 /// An HTTP client configured from [`Options`].
+#[derive(Clone)]
 pub(crate) struct Client {
     agent: ureq::Agent,
     opts: Options,
@@ -41,8 +51,8 @@ pub(crate) struct Client {
     /// The GitHub API's origin, the only one that gets the token; `None` when the API base
     /// is not a URL lockstep may fetch.
     api_origin: Option<Url>,
-    /// Bytes received so far, for a caller watching for a stalled transfer.
-    progress: Option<Arc<AtomicU64>>,
+    /// What the transfer has done so far, for the watchdog of [`Client::get`].
+    activity: Option<Arc<Activity>>,
     /// Whether a short `Retry-After` is waited out here (else reported at once).
     wait_out_rate_limits: bool,
 }
@@ -80,16 +90,14 @@ impl Client {
             opts: opts.clone(),
             cache: opts.cache_dir.clone().map(Cache::new),
             api_origin,
-            progress: None,
+            activity: None,
             wait_out_rate_limits: true,
         }
     }
 
-    /// A client for one probe of a poll loop: it counts received bytes into `progress` (so the
-    /// caller can give up on a transfer that stalls) and reports every rate limit at once
-    /// instead of sleeping through a short `Retry-After` (the caller's loop waits instead).
-    pub(crate) fn probing(mut self, progress: Arc<AtomicU64>) -> Self {
-        self.progress = Some(progress);
+    /// A client for one probe of a poll loop: it reports every rate limit at once instead of
+    /// sleeping through a short `Retry-After` (the caller's loop waits instead).
+    pub(crate) fn probing(mut self) -> Self {
         self.wait_out_rate_limits = false;
         self
     }
@@ -99,7 +107,67 @@ impl Client {
     }
 
     /// GETs `url`, revalidating a cached copy with `If-None-Match` when there is one.
+    ///
+    /// The request runs on a thread of its own, watched: a transfer that brings fewer than
+    /// [`Options::stall_bytes`] in any [`Options::stall_window`] (a server that stalls, or drips
+    /// a byte at a time) is given up with [`Error::Stalled`] long before the total timeout. The
+    /// abandoned thread ends by itself at the total timeout.
     pub(crate) fn get(&self, url: &Url, accept: &str) -> Result<Page, Error> {
+        if self.opts.stall_window.is_zero() {
+            return self.get_unwatched(url, accept);
+        }
+        let activity = Arc::new(Activity::default());
+        let mut worker = self.clone();
+        worker.activity = Some(Arc::clone(&activity));
+        let (tx, rx) = mpsc::channel();
+        let (target, accept) = (url.clone(), accept.to_owned());
+        thread::Builder::new()
+            .name("registry-fetch".into())
+            .spawn(move || {
+                let _ = tx.send(worker.get_unwatched(&target, &accept));
+            })
+            .map_err(|e| Error::Network {
+                url: url.shown(),
+                source: Transport(format!("cannot start a fetch thread: {e}")),
+            })?;
+        let window = self.opts.stall_window;
+        let mut window_start = Instant::now();
+        let mut bytes_at_start = 0u64;
+        loop {
+            match rx.recv_timeout(Duration::from_millis(50)) {
+                Ok(answer) => return answer,
+                Err(mpsc::RecvTimeoutError::Disconnected) => {
+                    return Err(Error::Network {
+                        url: url.shown(),
+                        source: Transport("the fetch thread ended without an answer".into()),
+                    });
+                }
+                Err(mpsc::RecvTimeoutError::Timeout) => {}
+            }
+            let bytes = activity.bytes.load(Ordering::Relaxed);
+            if activity.pausing.load(Ordering::Relaxed) {
+                // Waiting out a Retry-After the server asked for is not a stall.
+                window_start = Instant::now();
+                bytes_at_start = bytes;
+                continue;
+            }
+            if window_start.elapsed() < window {
+                continue;
+            }
+            let got = bytes - bytes_at_start;
+            if got < self.opts.stall_bytes {
+                return Err(Error::Stalled {
+                    url: url.shown(),
+                    bytes: got,
+                    window,
+                });
+            }
+            window_start = Instant::now();
+            bytes_at_start = bytes;
+        }
+    }
+
+    fn get_unwatched(&self, url: &Url, accept: &str) -> Result<Page, Error> {
         let span = tracing::debug_span!("fetch", url = %url.shown());
         let _entered = span.enter();
         let cached = self.cache.as_ref().and_then(|c| c.get(url.as_str()));
@@ -242,7 +310,13 @@ impl Client {
                             attempt = retries,
                             "rate limited; waiting as the server asks"
                         );
+                        if let Some(a) = &self.activity {
+                            a.pausing.store(true, Ordering::Relaxed);
+                        }
                         thread::sleep(wait);
+                        if let Some(a) = &self.activity {
+                            a.pausing.store(false, Ordering::Relaxed);
+                        }
                         continue;
                     }
                     _ => {
@@ -377,8 +451,8 @@ impl Client {
                 }
             };
             received += n as u64;
-            if let Some(progress) = &self.progress {
-                progress.fetch_add(n as u64, Ordering::Relaxed);
+            if let Some(activity) = &self.activity {
+                activity.bytes.fetch_add(n as u64, Ordering::Relaxed);
             }
             if received > cap {
                 return Err(Error::TooLarge {

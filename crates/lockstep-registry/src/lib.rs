@@ -29,7 +29,10 @@
 //!   before it is contacted). The GitHub token goes only to the API's origin, never to a
 //!   redirect target elsewhere, and never into a log line or an error.
 //! - **Bounded fetches.** A connect timeout, a total timeout per fetch (redirects and body
-//!   included) and a body cap, enforced while streaming, so an endless body fails fast.
+//!   included), a stall watch (fewer than [`Options::stall_bytes`] in an
+//!   [`Options::stall_window`] gives up: a server that stops sending or drips fails in 15 s,
+//!   not at the 60 s total) and a body cap, enforced while streaming, so an endless body
+//!   fails fast. Artifact downloads stream to disk under the total timeout only.
 //! - **Rate limits.** GitHub's `403`/`429` with `X-RateLimit-Remaining: 0` and
 //!   `X-RateLimit-Reset`, or `Retry-After`, become [`ErrorKind::RateLimited`] with the reset
 //!   time; a `Retry-After` of at most [`MAX_RETRY_WAIT`] is waited out, at most [`MAX_RETRIES`]
@@ -93,7 +96,10 @@ pub use blob::{download_checked, fetch_document};
 pub use error::{Error, ErrorKind, Transport};
 pub use fetch::{MAX_REDIRECTS, MAX_RETRIES, MAX_RETRY_WAIT};
 pub use lockstep_manifest::{Artifact, Channel, Release};
-pub use options::{DEFAULT_CONNECT_TIMEOUT, DEFAULT_GITHUB_API, DEFAULT_TIMEOUT, Options};
+pub use options::{
+    DEFAULT_CONNECT_TIMEOUT, DEFAULT_GITHUB_API, DEFAULT_STALL_BYTES, DEFAULT_STALL_WINDOW,
+    DEFAULT_TIMEOUT, Options,
+};
 pub use source::file::{FileIndex, INDEX_FILE_NAME};
 pub use source::github::{GitHubReleases, RELEASE_ASSET};
 pub use source::http_index::HttpIndex;

@@ -10,6 +10,11 @@ pub const DEFAULT_GITHUB_API: &str = "https://api.github.com";
 pub const DEFAULT_CONNECT_TIMEOUT: Duration = Duration::from_secs(10);
 /// Default total timeout of one fetch (redirects and body included).
 pub const DEFAULT_TIMEOUT: Duration = Duration::from_secs(60);
+/// Default stall window: a fetch must bring [`DEFAULT_STALL_BYTES`] in every such window.
+pub const DEFAULT_STALL_WINDOW: Duration = Duration::from_secs(15);
+/// Default bytes per stall window (1 KiB: a server dripping a byte every two seconds fails
+/// after one window, 15 s, instead of at the 60 s total timeout).
+pub const DEFAULT_STALL_BYTES: u64 = 1024;
 
 /// Settings every source shares. Build with [`Options::default`] (no environment) or
 /// [`Options::from_env`], then adjust the fields.
@@ -30,6 +35,11 @@ pub struct Options {
     pub connect_timeout: Duration,
     /// How long one fetch may take in total, redirects and body included.
     pub timeout: Duration,
+    /// A fetch that brings fewer than [`Options::stall_bytes`] in any window this long is
+    /// given up as stalled (a server that stops sending, or drips); zero turns the watch off.
+    pub stall_window: Duration,
+    /// The bytes a fetch must bring per [`Options::stall_window`].
+    pub stall_bytes: u64,
     /// The largest body accepted, in bytes (for indexes, API pages and metadata; an artifact's
     /// cap is its stated size).
     pub max_body_bytes: u64,
@@ -45,6 +55,8 @@ impl Default for Options {
             github_token: None,
             connect_timeout: DEFAULT_CONNECT_TIMEOUT,
             timeout: DEFAULT_TIMEOUT,
+            stall_window: DEFAULT_STALL_WINDOW,
+            stall_bytes: DEFAULT_STALL_BYTES,
             max_body_bytes: lockstep_manifest::MAX_INDEX_BYTES as u64,
             user_agent: format!("lockstep/{}", env!("CARGO_PKG_VERSION")),
         }
@@ -88,6 +100,8 @@ impl fmt::Debug for Options {
             )
             .field("connect_timeout", &self.connect_timeout)
             .field("timeout", &self.timeout)
+            .field("stall_window", &self.stall_window)
+            .field("stall_bytes", &self.stall_bytes)
             .field("max_body_bytes", &self.max_body_bytes)
             .field("user_agent", &self.user_agent)
             .finish()

@@ -11,9 +11,10 @@
 //! Polling backs off (doubling from [`WaitPolicy::first_delay`] up to
 //! [`WaitPolicy::max_delay`], with jitter so that many waiters do not poll in step), honours a
 //! `Retry-After` or rate-limit reset the server sends, and treats 5xx answers, timeouts and
-//! dropped connections as "ask again later". Every probe has a total timeout and an idle
-//! timeout (no bytes for [`WaitPolicy::idle_timeout`]), so a server that stalls, or drips one
-//! byte at a time, costs at most [`WaitPolicy::probe_timeout`]. Running out of
+//! dropped connections as "ask again later". Every probe has a total timeout and a stall
+//! watch (too few bytes in a [`WaitPolicy::idle_timeout`] window), so a server that stalls,
+//! or drips one byte at a time, costs one window, and never more than
+//! [`WaitPolicy::probe_timeout`]. Running out of
 //! [`WaitPolicy::budget`] is [`Waited::NotYet`], not an error: the version was published, it is
 //! just not visible yet.
 //!
@@ -36,9 +37,6 @@
 //! ```
 
 use std::fmt;
-use std::sync::Arc;
-use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::mpsc;
 use std::thread;
 use std::time::{Duration, Instant, SystemTime};
 
@@ -210,7 +208,8 @@ pub struct WaitPolicy {
     pub first_delay: Duration,
     /// The longest pause between polls (unless the server asks for longer).
     pub max_delay: Duration,
-    /// A probe that receives no byte for this long is given up (and counts as a failed poll).
+    /// A probe that brings fewer than [`Options::stall_bytes`] in a window this long (a
+    /// server that stalls or drips) is given up, and counts as a failed poll.
     pub idle_timeout: Duration,
     /// A probe that takes longer than this in total is given up.
     pub probe_timeout: Duration,
@@ -400,8 +399,8 @@ enum Probe {
     Failed(String),
 }
 
-/// One request with an idle and a total timeout. Failures worth asking again about become
-/// [`Probe::Failed`]; the rest are errors.
+/// One request with a stall watch and a total timeout. Failures worth asking again about
+/// become [`Probe::Failed`]; the rest are errors.
 fn probe(
     registry: &Registry,
     url: &Url,
@@ -414,47 +413,8 @@ fn probe(
     opts.cache_dir = None;
     opts.timeout = policy.probe_timeout;
     opts.connect_timeout = opts.connect_timeout.min(policy.probe_timeout);
-    let received = Arc::new(AtomicU64::new(0));
-    let client = Client::new(&opts).probing(Arc::clone(&received));
-    let (tx, rx) = mpsc::channel();
-    let target = url.clone();
-    let accept = registry.accept();
-    // The request runs on its own thread so that a stalled transfer can be abandoned when no
-    // byte has come for `idle_timeout`; the thread ends by itself at the total timeout.
-    thread::Builder::new()
-        .name("registry-probe".into())
-        .spawn(move || {
-            let _ = tx.send(client.get(&target, accept));
-        })
-        .map_err(|e| Error::Network {
-            url: url.shown(),
-            source: crate::Transport(format!("cannot start a probe thread: {e}")),
-        })?;
-    let mut last_seen = 0u64;
-    let mut last_change = Instant::now();
-    let answer = loop {
-        match rx.recv_timeout(Duration::from_millis(100)) {
-            Ok(answer) => break answer,
-            Err(mpsc::RecvTimeoutError::Disconnected) => {
-                return Ok(Probe::Failed(
-                    "the probe thread ended without an answer".into(),
-                ));
-            }
-            Err(mpsc::RecvTimeoutError::Timeout) => {
-                let now = received.load(Ordering::Relaxed);
-                if now != last_seen {
-                    last_seen = now;
-                    last_change = Instant::now();
-                } else if last_change.elapsed() >= policy.idle_timeout {
-                    return Ok(Probe::Failed(format!(
-                        "{} sent nothing for {}s",
-                        url.shown(),
-                        policy.idle_timeout.as_secs_f64()
-                    )));
-                }
-            }
-        }
-    };
+    opts.stall_window = policy.idle_timeout;
+    let answer = Client::new(&opts).probing().get(url, registry.accept());
     match answer {
         Ok(page) => registry
             .judge(url, &page.body, name, version)

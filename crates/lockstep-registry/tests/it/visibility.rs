@@ -139,45 +139,55 @@ fn a_budget_that_runs_out_is_not_yet_visible_rather_than_an_error() {
 }
 
 #[test]
-fn a_stalled_or_dripping_server_costs_one_probe_timeout_not_the_fetch_timeout() {
-    // Stalled: headers, then one byte every 20 s. The idle timeout (1 s) gives up.
-    let server = Server::start();
-    server.route(
-        "/jscore",
-        Route::slow(npm_text(&["1.1.0"]), Duration::from_secs(20)),
-    );
-    let mut policy = quick();
-    policy.budget = Duration::from_millis(1500);
-    let started = Instant::now();
-    let (end, polls) = wait(&Registry::npm(server.base_url()), "jscore", &policy);
-    assert!(matches!(end, Waited::NotYet { .. }), "{end:?}");
-    assert!(
-        matches!(polls[0].seen, Seen::Failed(ref why) if why.contains("sent nothing")),
-        "{polls:?}"
-    );
-    assert!(
-        started.elapsed() < Duration::from_secs(5),
-        "{:?}",
-        started.elapsed()
-    );
+fn a_stalled_or_dripping_server_costs_one_stall_window_not_the_fetch_timeout() {
+    // Stalled: headers, then one byte every 20 s. Dripping: one byte every 200 ms, which no
+    // "nothing for N seconds" rule would catch. Both bring fewer than 1 KiB per window (1 s
+    // here, 15 s by default) and are given up after one, long before the total (3 s here).
+    for interval in [Duration::from_secs(20), Duration::from_millis(200)] {
+        let server = Server::start();
+        server.route("/jscore", Route::slow(npm_text(&["1.1.0"]), interval));
+        let mut policy = quick();
+        policy.budget = Duration::from_millis(1500);
+        let started = Instant::now();
+        let (end, polls) = wait(&Registry::npm(server.base_url()), "jscore", &policy);
+        assert!(matches!(end, Waited::NotYet { .. }), "{end:?}");
+        assert!(
+            matches!(polls[0].seen, Seen::Failed(ref why) if why.contains("stalled")),
+            "{interval:?}: {polls:?}"
+        );
+        assert!(
+            polls[0].elapsed >= Duration::from_millis(900)
+                && polls[0].elapsed < Duration::from_millis(2500),
+            "{interval:?}: the first probe took {:?}",
+            polls[0].elapsed
+        );
+        assert!(
+            started.elapsed() < Duration::from_secs(6),
+            "{:?}",
+            started.elapsed()
+        );
+    }
+}
 
-    // Dripping: one byte every 200 ms never trips the idle timeout; the probe's total
-    // timeout (3 s here, 30 s by default) does, long before the fetch timeout (10 s here).
+#[test]
+fn every_fetch_gives_up_on_a_dripping_server_after_one_window() {
     let server = Server::start();
     server.route(
-        "/jscore",
-        Route::slow(npm_text(&["1.1.0"]), Duration::from_millis(200)),
+        "/drip",
+        Route::slow(vec![b' '; 4096], Duration::from_millis(200)),
     );
-    let mut policy = quick();
-    policy.budget = Duration::from_secs(1);
+    let mut opts = opts();
+    opts.timeout = Duration::from_secs(10);
+    opts.stall_window = Duration::from_secs(1);
     let started = Instant::now();
-    let (end, polls) = wait(&Registry::npm(server.base_url()), "jscore", &policy);
-    assert!(matches!(end, Waited::NotYet { .. }), "{end:?}");
-    assert!(matches!(polls[0].seen, Seen::Failed(_)), "{polls:?}");
+    let err = lockstep_registry::fetch_document(&server.url("/drip"), &opts)
+        .expect_err("a drip is not an answer");
     let took = started.elapsed();
+    assert_eq!(err.kind(), lockstep_registry::ErrorKind::Timeout);
+    assert!(err.to_string().contains("stalled"), "{err}");
     assert!(
-        took >= Duration::from_millis(2900) && took < Duration::from_secs(8),
-        "{took:?}"
+        took < Duration::from_secs(3),
+        "{took:?}, not the 10 s total"
     );
 }
 
