@@ -275,7 +275,17 @@ fn identity(text: &str) -> Result<Identity, Error> {
         .and_then(|p| p.get("dynamic"))
         .and_then(Item::as_array)
         .is_some_and(|a| a.iter().any(|v| v.as_str() == Some("version")));
-    let site = if let Some(s) = string_at(project, "[project]", "version")? {
+    // poetry-dynamic-versioning replaces `[tool.poetry] version` (a placeholder) with the
+    // version of the latest tag when it builds: the version lives in the tags.
+    let tag_plugin = root
+        .get("tool")
+        .and_then(|t| t.get("poetry-dynamic-versioning"))
+        .and_then(|t| t.get("enable"))
+        .and_then(Item::as_bool)
+        == Some(true);
+    let site = if tag_plugin {
+        VersionSite::Dynamic
+    } else if let Some(s) = string_at(project, "[project]", "version")? {
         VersionSite::Here(Location::new("[project]", "version"), s)
     } else if let Some(s) = string_at(poetry, "[tool.poetry]", "version")? {
         // Poetry 2 reads `[tool.poetry] version` when `[project]` marks it dynamic.

@@ -81,3 +81,24 @@ fn setting_the_same_version_changes_nothing() {
     assert_eq!(edit.text, before);
     assert!(edit.changes.is_empty());
 }
+
+#[test]
+fn versions_kept_in_tags_are_dynamic() {
+    let dynamic = |text: &str| {
+        matches!(
+            package(Ecosystem::Python, text).unwrap().version,
+            Some(lockstep_pins::OwnVersion::Dynamic)
+        )
+    };
+    // hatch-vcs / setuptools-scm: `[project] dynamic = ["version"]`.
+    assert!(dynamic(
+        "[project]\nname = \"a\"\ndynamic = [\"version\"]\n\n[tool.hatch.version]\nsource = \"vcs\"\n"
+    ));
+    // poetry-dynamic-versioning: the declared version is a placeholder the plugin replaces.
+    assert!(dynamic(
+        "[tool.poetry]\nname = \"a\"\nversion = \"0.0.0\"\n\n[tool.poetry-dynamic-versioning]\nenable = true\n"
+    ));
+    assert!(!dynamic(
+        "[tool.poetry]\nname = \"a\"\nversion = \"1.2.0\"\n\n[tool.poetry-dynamic-versioning]\nenable = false\n"
+    ));
+}
