@@ -803,3 +803,68 @@ fn the_plan_marks_publishing_steps_and_its_point_of_no_return() {
     assert_eq!(code, 0);
     assert!(out.contains("point of no return: wave 1"), "{out}");
 }
+
+#[test]
+fn publish_ci_pushes_the_tag_and_waits_for_what_ci_publishes() {
+    let m = Mono::new();
+    // The "CI": a bare origin whose post-receive hook publishes each pushed release tag, as a
+    // tag-triggered workflow would.
+    let origin = m.dir().join("origin-up.git");
+    let init = Command::new("git")
+        .args(["init", "-q", "--bare", "-b", "main"])
+        .arg(&origin)
+        .status()
+        .unwrap();
+    assert!(init.success());
+    let hook = origin.join("hooks/post-receive");
+    std::fs::write(
+        &hook,
+        format!(
+            "#!/bin/sh\nwhile read old new ref; do\n  case $ref in refs/tags/v*)\n    LOCKSTEP_TO_VERSION=${{ref#refs/tags/v}} sh {} crates upcrate || exit 1 ;;\n  esac\ndone\n",
+            m.dir().join("registry/publish.sh").display()
+        ),
+    )
+    .unwrap();
+    use std::os::unix::fs::PermissionsExt;
+    std::fs::set_permissions(&hook, std::fs::Permissions::from_mode(0o755)).unwrap();
+    m.git(
+        "up",
+        &["remote", "add", "origin", &origin.to_string_lossy()],
+    );
+    let config = m.dir().join("updown.toml");
+    let text = std::fs::read_to_string(&config).unwrap();
+    std::fs::write(
+        &config,
+        text.replace(
+            "publish = \"sh ../registry/publish.sh crates upcrate\"",
+            "publish = \"ci\"",
+        ),
+    )
+    .unwrap();
+    let (code, out, err) = m.lockstep(
+        "updown.toml",
+        &[
+            "--from", "upcrate", "--bump", "major", "--yes", "--jobs", "1",
+        ],
+    );
+    assert_eq!(code, 0, "{out}{err}");
+    assert_eq!(
+        m.published(),
+        ["upcrate 3.0.0"],
+        "published once, by the hook"
+    );
+    let tags = Command::new("git")
+        .args(["tag", "--list"])
+        .current_dir(&origin)
+        .output()
+        .unwrap();
+    assert!(
+        String::from_utf8_lossy(&tags.stdout)
+            .lines()
+            .any(|t| t == "v3.0.0"),
+        "the release tag reached the remote"
+    );
+    // down was locked only after the registry showed 3.0.0.
+    assert_eq!(m.git("down", &["tag", "--points-at", "HEAD"]), "v0.3.1");
+    assert!(err.contains("waiting for upcrate 3.0.0"), "{err}");
+}
