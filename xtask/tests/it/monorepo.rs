@@ -868,3 +868,67 @@ fn publish_ci_pushes_the_tag_and_waits_for_what_ci_publishes() {
     assert_eq!(m.git("down", &["tag", "--points-at", "HEAD"]), "v0.3.1");
     assert!(err.contains("waiting for upcrate 3.0.0"), "{err}");
 }
+
+#[test]
+fn a_version_not_visible_within_the_budget_stops_and_resume_waits_again() {
+    let m = Mono::new();
+    // The publish "succeeds" but the registry does not show the version (yet).
+    let config = m.dir().join("updown.toml");
+    let text = std::fs::read_to_string(&config).unwrap();
+    std::fs::write(
+        &config,
+        text.replace(
+            "publish = \"sh ../registry/publish.sh crates upcrate\"",
+            "publish = \"true\"",
+        ),
+    )
+    .unwrap();
+    let down_head = m.git("down", &["rev-parse", "HEAD"]);
+    let started = std::time::Instant::now();
+    let out = m
+        .command(env!("CARGO_BIN_EXE_lockstep"))
+        .arg("release-cascade")
+        .arg("--config")
+        .arg(&config)
+        .args([
+            "--from", "upcrate", "--bump", "major", "--yes", "--jobs", "1",
+        ])
+        .env("LOCKSTEP_WAIT_TIMEOUT_S", "2")
+        .output()
+        .unwrap();
+    let (stdout, stderr) = (
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr),
+    );
+    assert_eq!(out.status.code(), Some(1), "{stdout}{stderr}");
+    assert!(started.elapsed() < std::time::Duration::from_secs(30));
+    assert!(
+        stdout.contains("upcrate 3.0.0 on crates index")
+            && stdout.contains("not visible yet")
+            && stdout.contains("--resume"),
+        "{stdout}"
+    );
+    assert_eq!(m.git("up", &["tag", "--points-at", "HEAD"]), "v3.0.0");
+    assert_eq!(
+        m.git("down", &["rev-parse", "HEAD"]),
+        down_head,
+        "down untouched"
+    );
+    assert_eq!(m.git("down", &["status", "--porcelain"]), "");
+    assert!(m.dir().join(".lockstep/cascade-journal.json").is_file());
+    // The registry catches up (CI published it); --resume waits again and goes on, without
+    // publishing a second time.
+    let publish = m
+        .command("sh")
+        .arg(m.dir().join("registry/publish.sh"))
+        .args(["crates", "upcrate"])
+        .env("LOCKSTEP_TO_VERSION", "3.0.0")
+        .status()
+        .unwrap();
+    assert!(publish.success());
+    let (code, out, err) = m.lockstep("updown.toml", &["--resume", "--yes"]);
+    assert_eq!(code, 0, "{out}{err}");
+    assert_eq!(m.git("down", &["tag", "--points-at", "HEAD"]), "v0.3.1");
+    assert_eq!(m.published(), ["upcrate 3.0.0"]);
+    assert!(!m.dir().join(".lockstep/cascade-journal.json").exists());
+}
