@@ -348,6 +348,57 @@ pub fn repository_cycle(plan: &Plan) -> Option<String> {
 }
 
 /// The lockfile of a repository, its tool, and whether the tool is installed.
+/// The lockfile a package resolves through, as `(directory, file name, tool)`: for a member of
+/// a Cargo workspace, the workspace root's `Cargo.lock` (cargo ignores a stray lockfile beside
+/// a member, and so does this); otherwise the nearest lockfile of the package's ecosystem, from
+/// its manifest's directory up to the repository root.
+pub(super) fn lockfile_for(
+    repo_dir: &Path,
+    manifest: &str,
+    eco: Ecosystem,
+) -> Option<(PathBuf, &'static str, &'static str)> {
+    let start = repo_dir.join(manifest);
+    let ancestors: Vec<&Path> = start
+        .parent()?
+        .ancestors()
+        .take_while(|d| d.starts_with(repo_dir))
+        .collect();
+    if eco == Ecosystem::Cargo
+        && let Some(root) = ancestors
+            .iter()
+            .find(|d| cargo_workspace_holds(d, start.parent().unwrap_or(d)))
+    {
+        return lockfile_of(root, eco).map(|(f, t)| (root.to_path_buf(), f, t));
+    }
+    ancestors
+        .iter()
+        .find_map(|d| lockfile_of(d, eco).map(|(f, t)| (d.to_path_buf(), f, t)))
+}
+
+/// Whether `root/Cargo.toml` declares a `[workspace]` that `member` (a directory at or below
+/// `root`) is not excluded from.
+fn cargo_workspace_holds(root: &Path, member: &Path) -> bool {
+    let Ok(text) = std::fs::read_to_string(root.join("Cargo.toml")) else {
+        return false;
+    };
+    let Ok(doc) = text.parse::<toml_edit::DocumentMut>() else {
+        return false;
+    };
+    let Some(ws) = doc.get("workspace").and_then(|w| w.as_table_like()) else {
+        return false;
+    };
+    let rel = member.strip_prefix(root).unwrap_or(member);
+    let excluded = ws
+        .get("exclude")
+        .and_then(|e| e.as_array())
+        .is_some_and(|a| {
+            a.iter()
+                .filter_map(|v| v.as_str())
+                .any(|x| rel.starts_with(x.trim_end_matches('/')))
+        });
+    !excluded
+}
+
 fn lockfile_of(dir: &Path, eco: Ecosystem) -> Option<(&'static str, &'static str)> {
     let candidates: &[(&str, &str)] = match eco {
         Ecosystem::Cargo => &[("Cargo.lock", "cargo")],
@@ -539,5 +590,57 @@ impl lockstep_state::Classify for ExecError {
     }
     fn severity(&self) -> lockstep_state::Severity {
         lockstep_state::Severity::unless_inconsistent(self.left_inconsistent())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_workspace_member_locks_through_the_root_and_a_stray_lockfile_is_ignored() {
+        let tmp = tempfile::tempdir().expect("a temp dir");
+        let root = tmp.path();
+        let write = |rel: &str, text: &str| {
+            let path = root.join(rel);
+            std::fs::create_dir_all(path.parent().expect("a parent")).expect("mkdir");
+            std::fs::write(path, text).expect("write");
+        };
+        write(
+            "Cargo.toml",
+            "[workspace]\nmembers = [\"tools\"]\nexclude = [\"standalone\"]\n",
+        );
+        write("Cargo.lock", "version = 4\n");
+        write("tools/Cargo.toml", "[package]\nname = \"tools\"\n");
+        write("tools/Cargo.lock", "# stray, from an older layout\n");
+        write(
+            "standalone/Cargo.toml",
+            "[package]\nname = \"standalone\"\n",
+        );
+        write("standalone/Cargo.lock", "version = 4\n");
+        write("web/package.json", "{}");
+        write("web/package-lock.json", "{}");
+        let found = |manifest: &str, eco| {
+            lockfile_for(root, manifest, eco).map(|(d, f, _)| {
+                d.join(f)
+                    .strip_prefix(root)
+                    .expect("inside")
+                    .display()
+                    .to_string()
+            })
+        };
+        assert_eq!(
+            found("tools/Cargo.toml", Ecosystem::Cargo).as_deref(),
+            Some("Cargo.lock")
+        );
+        assert_eq!(
+            found("standalone/Cargo.toml", Ecosystem::Cargo).as_deref(),
+            Some("standalone/Cargo.lock")
+        );
+        assert_eq!(
+            found("web/package.json", Ecosystem::Npm).as_deref(),
+            Some("web/package-lock.json")
+        );
+        assert_eq!(found("tools/Cargo.toml", Ecosystem::Python), None);
     }
 }

@@ -92,19 +92,15 @@ pub fn preflight(
                 Ok(_) => {}
                 Err(e) => problems.push(format!("{repo_name}: {e}")),
             }
-            let pkg_dir = repo.dir.join(&step.manifest);
-            let pkg_dir = pkg_dir.parent().unwrap_or(&repo.dir);
-            for dir in [pkg_dir, repo.dir.as_path()] {
-                if let Some((file, tool)) = lockfile_of(dir, step.ecosystem) {
-                    if !fsx::on_path(tool) {
-                        problems.push(format!("{repo_name}: {file} is committed but `{tool}` is not installed to regenerate it"));
-                    }
-                    break;
-                }
-            }
-            if lockfile_of(pkg_dir, step.ecosystem).is_none()
-                && lockfile_of(&repo.dir, step.ecosystem).is_none()
+            let lockfile = lockfile_for(&repo.dir, &step.manifest, step.ecosystem);
+            if let Some((_, file, tool)) = lockfile
+                && !fsx::on_path(tool)
             {
+                problems.push(format!(
+                    "{repo_name}: {file} is committed but `{tool}` is not installed to regenerate it"
+                ));
+            }
+            if lockfile.is_none() {
                 let tools: &[&str] = match step.ecosystem {
                     Ecosystem::Cargo => &["cargo"],
                     Ecosystem::Npm => &["npm"],

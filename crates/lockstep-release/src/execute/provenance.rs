@@ -4,26 +4,6 @@
 #[allow(unused_imports)]
 use super::*;
 
-const LOCKFILES: [&str; 4] = ["Cargo.lock", "uv.lock", "poetry.lock", "package-lock.json"];
-
-/// The lockfile nearest to the package's manifest, up to the repository root.
-fn nearest_lockfile(repo_dir: &Path, manifest: &str) -> Option<(&'static str, String)> {
-    let start = repo_dir.join(manifest);
-    let mut dir = start.parent();
-    while let Some(d) = dir {
-        for name in LOCKFILES {
-            if let Ok(text) = std::fs::read_to_string(d.join(name)) {
-                return Some((name, text));
-            }
-        }
-        if d == repo_dir {
-            break;
-        }
-        dir = d.parent();
-    }
-    None
-}
-
 /// The annotated tag's message: `NAME VERSION`, then one upstream per line, `NAME VERSION` as
 /// the lockfile resolved it, or `NAME REQUIREMENT (requirement, no lockfile)`, `NAME VERSION
 /// (git tag TAG, no lockfile)`, `NAME VERSION (path)`.
@@ -32,7 +12,11 @@ pub(super) fn tag_message(repo_dir: &Path, step: &Step) -> String {
     if step.upstreams.is_empty() {
         return text;
     }
-    let lock = nearest_lockfile(repo_dir, &step.manifest);
+    let lock = lockfile_for(repo_dir, &step.manifest, step.ecosystem).and_then(|(d, name, _)| {
+        std::fs::read_to_string(d.join(name))
+            .ok()
+            .map(|text| (name, text))
+    });
     let manifest = std::fs::read_to_string(repo_dir.join(&step.manifest)).unwrap_or_default();
     text.push_str("\nBuilt against:\n");
     for u in &step.upstreams {

@@ -262,12 +262,7 @@ pub(super) fn release_steps(
     work.timed("lockfile", |w| {
         let mut seen: Vec<PathBuf> = Vec::new();
         for step in steps {
-            let eco = step.ecosystem;
-            let pkg = dir.join(&step.manifest);
-            let pkg_dir = pkg.parent().unwrap_or(&dir).to_path_buf();
-            let found = [pkg_dir.clone(), dir.clone()]
-                .into_iter()
-                .find_map(|d| lockfile_of(&d, eco).map(|(f, t)| (d, f, t)));
+            let found = lockfile_for(&dir, &step.manifest, step.ecosystem);
             let Some((lock_dir, file, tool)) = found else {
                 continue;
             };
@@ -414,14 +409,7 @@ pub(super) fn release_steps(
 fn lockfiles_moved(work: &mut Work<'_>, dir: &Path, steps: &[&Step]) -> Result<(), Failure> {
     let plan = work.ctx.plan().map_err(state_err("lockfile", work.name))?;
     for step in steps {
-        let pkg_dir = dir
-            .join(&step.manifest)
-            .parent()
-            .map_or_else(|| dir.to_path_buf(), Path::to_path_buf);
-        let Some((lock_dir, (file, _))) = [pkg_dir, dir.to_path_buf()]
-            .into_iter()
-            .find_map(|d| lockfile_of(&d, step.ecosystem).map(|found| (d, found)))
-        else {
+        let Some((lock_dir, file, _)) = lockfile_for(dir, &step.manifest, step.ecosystem) else {
             continue;
         };
         let path = lock_dir.join(file);
