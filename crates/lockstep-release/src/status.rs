@@ -101,6 +101,9 @@ pub fn status(discovered: &Discovered) -> Result<StatusReport, Error> {
         let latest = tags.get(p.repo.as_str()).and_then(|list| {
             list.iter()
                 .filter_map(|t| package_tag_version(&t.name, p, single(&p.repo)).map(|v| (v, t)))
+                // A tag-versioned package's version is its latest release tag: a pre-release
+                // tag (from a beta branch, say) is not its current version.
+                .filter(|(v, _)| !p.tag_versioned || v.pre.is_empty())
                 .max_by(|a, b| a.0.cmp(&b.0))
         });
         packages.push(PackageStatus {

@@ -130,6 +130,21 @@ fn the_python_demo_publishes_every_package_once_and_every_lockfile_resolves_the_
         assert_eq!(git(&["status", "--porcelain"]), "", "{repo} is clean");
     }
 
+    // A tag-versioned release with no pin to move leaves its lockfile as committed.
+    for (repo, lockfile) in [("pycore", "uv.lock"), ("jscore", "package-lock.json")] {
+        let diff = Command::new("git")
+            .args(["diff", "--stat", "v1.0.0", "v1.1.0", "--", lockfile])
+            .current_dir(dir.join(repo))
+            .output()
+            .unwrap();
+        assert!(diff.status.success());
+        assert_eq!(
+            String::from_utf8_lossy(&diff.stdout),
+            "",
+            "{repo}/{lockfile}"
+        );
+    }
+
     // The servers are gone.
     let ps = Command::new("ps").args(["-eo", "args"]).output().unwrap();
     let registry = dir.join("registry");

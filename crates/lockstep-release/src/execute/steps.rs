@@ -262,6 +262,12 @@ pub(super) fn release_steps(
     work.timed("lockfile", |w| {
         let mut seen: Vec<PathBuf> = Vec::new();
         for step in steps {
+            // Nothing in the manifest changed (a tag-versioned release with no pin to move):
+            // the lockfile stays as committed. Regenerating it anyway rewrites it with this
+            // machine's tool version, which can drop or reorder entries for no reason.
+            if step.pin_edits.is_empty() && (step.tag_versioned || !step.release) {
+                continue;
+            }
             let found = lockfile_for(&dir, &step.manifest, step.ecosystem);
             let Some((lock_dir, file, tool)) = found else {
                 continue;
