@@ -118,7 +118,6 @@ impl Canon {
 
     #[inline]
     fn str(&mut self, s: &str) {
-        self.buf.reserve(10 + s.len());
         self.len(s.len());
         self.bytes(s.as_bytes());
     }

