@@ -180,10 +180,22 @@ pub fn toml_lock_version(text: &str, dependency: &str) -> Option<Version> {
         .max_by(|a, b| a.cmp_precedence(b))
 }
 
-/// `packages["node_modules/NAME"].version` (lockfileVersion 2 and 3) or
+/// `packages["node_modules/NAME"].version` (lockfileVersion 2 and 3; for a workspace link, the
+/// version of the member it resolves to) or
 /// `dependencies[NAME].version` (version 1).
 pub fn npm_lock_version(text: &str, dependency: &str) -> Option<Version> {
     let json: serde_json::Value = serde_json::from_str(text).ok()?;
+    // A workspace member is a link (`{"resolved": "workspaces/a", "link": true}`); its
+    // version is on the entry it links to.
+    let packages = json.get("packages");
+    let entry = packages.and_then(|p| p.get(format!("node_modules/{dependency}")));
+    if let Some(target) = entry
+        .filter(|e| e.get("link").and_then(serde_json::Value::as_bool) == Some(true))
+        .and_then(|e| e.get("resolved")?.as_str())
+    {
+        let v = packages?.get(target)?.get("version")?.as_str()?;
+        return Version::parse(v).ok();
+    }
     let v = json
         .get("packages")
         .and_then(|p| p.get(format!("node_modules/{dependency}")))
@@ -191,4 +203,25 @@ pub fn npm_lock_version(text: &str, dependency: &str) -> Option<Version> {
         .get("version")?
         .as_str()?;
     Version::parse(v).ok()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_workspace_link_reads_the_member_version() {
+        let lock = r#"{"lockfileVersion": 3, "packages": {
+            "node_modules/@npmcli/arborist": {"resolved": "workspaces/arborist", "link": true},
+            "workspaces/arborist": {"name": "@npmcli/arborist", "version": "9.0.0"},
+            "node_modules/semver": {"version": "7.6.0"}}}"#;
+        assert_eq!(
+            npm_lock_version(lock, "@npmcli/arborist"),
+            Some(Version::new(9, 0, 0))
+        );
+        assert_eq!(
+            npm_lock_version(lock, "semver"),
+            Some(Version::new(7, 6, 0))
+        );
+    }
 }
