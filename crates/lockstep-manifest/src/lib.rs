@@ -61,6 +61,7 @@ mod problem;
 mod reader;
 mod release;
 pub mod schema;
+mod toml_node;
 mod version;
 mod vertical;
 
