@@ -22,7 +22,7 @@
 //! fetch, an answer that is not an index at all.
 //!
 //! ```
-//! use lockstep_registry::visibility::{Registry, WaitPolicy, Waited, wait_until_visible};
+//! use lockstep_registry::visibility::{Registry, WaitPolicy};
 //! use lockstep_registry::Options;
 //!
 //! // A directory of files is not a registry; real ones are URLs. This one refuses plain
@@ -32,8 +32,8 @@
 //!
 //! let policy = WaitPolicy::default();
 //! assert_eq!(policy.confirmations, 2);
-//! # let _ = |w: Waited| matches!(w, Waited::Visible { .. });
-//! # let _ = wait_until_visible;
+//! // Against a real registry: wait_until_visible(&npm, "left-pad", "1.3.0", &opts, &policy,
+//! // &mut |poll| eprintln!("{poll:?}")) ends in Waited::Visible or Waited::NotYet.
 //! ```
 
 use std::fmt;
@@ -331,41 +331,26 @@ pub fn wait_until_visible(
                 Seen::Failed(why)
             }
         };
-        if confirmed >= policy.confirmations.max(1) {
-            progress(&Poll {
-                attempt: polls,
-                elapsed,
-                seen,
-                confirmed,
-                next_in: None,
-            });
-            return Ok(Waited::Visible { polls, elapsed });
-        }
+        let visible = confirmed >= policy.confirmations.max(1);
         let delay = match asked {
             Some(wait) => wait.max(policy.first_delay),
             None if confirmed > 0 => policy.spacing,
             None => jitter(backoff(policy, misses), polls),
         };
         let left = policy.budget.saturating_sub(elapsed);
-        if left.is_zero() {
-            progress(&Poll {
-                attempt: polls,
-                elapsed,
-                seen,
-                confirmed,
-                next_in: None,
-            });
-            return Ok(Waited::NotYet { polls, elapsed });
-        }
-        let pause = delay.min(left);
+        let next_in = (!visible && !left.is_zero()).then(|| delay.min(left));
         progress(&Poll {
             attempt: polls,
             elapsed,
             seen,
             confirmed,
-            next_in: Some(pause),
+            next_in,
         });
-        thread::sleep(pause);
+        match next_in {
+            _ if visible => return Ok(Waited::Visible { polls, elapsed }),
+            None => return Ok(Waited::NotYet { polls, elapsed }),
+            Some(pause) => thread::sleep(pause),
+        }
     }
 }
 

@@ -37,7 +37,7 @@ pub const REPOS: [(&str, &str); 5] = [
 /// How long a server may take to answer its readiness URL.
 const READY_WITHIN: Duration = Duration::from_secs(60);
 
-/// The two registries, running; dropping the value stops them.
+/// The two registries, running; dropping the value stops both process groups.
 #[derive(Debug)]
 pub struct LocalRegistries {
     pypi: Server,
@@ -90,17 +90,12 @@ impl LocalRegistries {
             .arg(registry.join("verdaccio.yaml"))
             .args(["--listen", &format!("127.0.0.1:{p2}")])
             .current_dir(&registry);
-        let npm = match spawn(
+        // On an early return, dropping `pypi` stops it.
+        let npm = spawn(
             command,
             log("verdaccio.log")?,
             format!("http://127.0.0.1:{p2}"),
-        ) {
-            Ok(s) => s,
-            Err(e) => {
-                stop(pypi);
-                return Err(e);
-            }
-        };
+        )?;
         let mut both = LocalRegistries { pypi, npm };
         let pypi_ready = format!("{}/health", both.pypi.url);
         let npm_ready = format!("{}/-/ping", both.npm.url);
@@ -120,22 +115,14 @@ impl LocalRegistries {
     }
 }
 
-impl Drop for LocalRegistries {
+impl Drop for Server {
+    /// Stops the server's whole process group (SIGTERM, then SIGKILL after 5 s).
     fn drop(&mut self) {
-        for server in [&mut self.pypi, &mut self.npm] {
-            if let Some(pgid) = lockstep_smoke::Pgid::new(server.child.id()) {
-                let _ = lockstep_smoke::kill_group(pgid, Duration::from_secs(5));
-            }
-            let _ = server.child.wait();
+        if let Some(pgid) = lockstep_smoke::Pgid::new(self.child.id()) {
+            let _ = lockstep_smoke::kill_group(pgid, Duration::from_secs(5));
         }
+        let _ = self.child.wait();
     }
-}
-
-fn stop(mut server: Server) {
-    if let Some(pgid) = lockstep_smoke::Pgid::new(server.child.id()) {
-        let _ = lockstep_smoke::kill_group(pgid, Duration::from_secs(5));
-    }
-    let _ = server.child.wait();
 }
 
 fn spawn(mut command: Command, log: std::fs::File, url: String) -> Result<Server, String> {

@@ -88,6 +88,16 @@ impl Mono {
         self.tmp.path().join("m")
     }
 
+    /// Replaces `from` (which must be there) with `to` in the cascade config `config`;
+    /// returns the text as it was.
+    fn edit(&self, config: &str, from: &str, to: &str) -> String {
+        let path = self.dir().join(config);
+        let text = std::fs::read_to_string(&path).unwrap();
+        assert!(text.contains(from), "{config} has no `{from}`:\n{text}");
+        std::fs::write(&path, text.replace(from, to)).unwrap();
+        text
+    }
+
     fn command(&self, program: &str) -> Command {
         let mut c = Command::new(program);
         if let Some((_, port)) = &self.registry {
@@ -693,12 +703,11 @@ fn a_failure_after_publishing_stops_without_rolling_back() {
     let m = Mono::new();
     // down's smoke test fails after up published.
     let config = m.dir().join("updown.toml");
-    let text = std::fs::read_to_string(&config).unwrap();
-    std::fs::write(
-        &config,
-        text.replace("path = \"down\"\n", "path = \"down\"\nsmoke = \"false\"\n"),
-    )
-    .unwrap();
+    let text = m.edit(
+        "updown.toml",
+        "path = \"down\"\n",
+        "path = \"down\"\nsmoke = \"false\"\n",
+    );
     let down_head = m.git("down", &["rev-parse", "HEAD"]);
     let (code, out, err) = m.lockstep(
         "updown.toml",
@@ -753,14 +762,11 @@ fn a_version_the_registry_has_is_not_released_again() {
 #[test]
 fn a_registry_pin_on_a_repository_that_publishes_nothing_is_refused_at_planning() {
     let m = Mono::new();
-    let config = m.dir().join("updown.toml");
-    let text = std::fs::read_to_string(&config).unwrap();
-    let publish = text
-        .lines()
-        .find(|l| l.starts_with("publish"))
-        .unwrap()
-        .to_owned();
-    std::fs::write(&config, text.replace(&format!("{publish}\n"), "")).unwrap();
+    m.edit(
+        "updown.toml",
+        "publish = \"sh ../registry/publish.sh crates upcrate\"\n",
+        "",
+    );
     let (code, out, err) = m.lockstep(
         "updown.toml",
         &["--from", "upcrate", "--bump", "major", "--dry-run"],
@@ -831,16 +837,11 @@ fn publish_ci_pushes_the_tag_and_waits_for_what_ci_publishes() {
         "up",
         &["remote", "add", "origin", &origin.to_string_lossy()],
     );
-    let config = m.dir().join("updown.toml");
-    let text = std::fs::read_to_string(&config).unwrap();
-    std::fs::write(
-        &config,
-        text.replace(
-            "publish = \"sh ../registry/publish.sh crates upcrate\"",
-            "publish = \"ci\"",
-        ),
-    )
-    .unwrap();
+    m.edit(
+        "updown.toml",
+        "publish = \"sh ../registry/publish.sh crates upcrate\"",
+        "publish = \"ci\"",
+    );
     let (code, out, err) = m.lockstep(
         "updown.toml",
         &[
@@ -874,15 +875,11 @@ fn a_version_not_visible_within_the_budget_stops_and_resume_waits_again() {
     let m = Mono::new();
     // The publish "succeeds" but the registry does not show the version (yet).
     let config = m.dir().join("updown.toml");
-    let text = std::fs::read_to_string(&config).unwrap();
-    std::fs::write(
-        &config,
-        text.replace(
-            "publish = \"sh ../registry/publish.sh crates upcrate\"",
-            "publish = \"true\"",
-        ),
-    )
-    .unwrap();
+    m.edit(
+        "updown.toml",
+        "publish = \"sh ../registry/publish.sh crates upcrate\"",
+        "publish = \"true\"",
+    );
     let down_head = m.git("down", &["rev-parse", "HEAD"]);
     let started = std::time::Instant::now();
     let out = m

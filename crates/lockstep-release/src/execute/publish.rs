@@ -10,7 +10,8 @@
 #[allow(unused_imports)]
 use super::*;
 
-use super::registry::{Registries, WaitEnd};
+use super::registry::Registries;
+use lockstep_registry::visibility::Waited;
 
 /// Whether any of the repository's released packages is published to a registry.
 pub(super) fn publishes(steps: &[&Step]) -> bool {
@@ -117,12 +118,14 @@ pub(super) fn publish_and_wait(
                 let mut report = |line: &str| (ctx.progress)(name, &format!("waiting for {shown}: {line}"));
                 failpoint::hit("cascade_while_waiting");
                 match registries.wait(s.ecosystem, &s.package, &s.to, &mut report) {
-                    Ok(WaitEnd::Visible { polls, seconds }) => {
+                    Ok(Waited::Visible { polls, elapsed }) => {
+                        let seconds = elapsed.as_secs_f64();
                         w.run.notes.push(format!(
                             "{shown}: visible after {polls} poll(s), {seconds:.1} s"
                         ));
                     }
-                    Ok(WaitEnd::NotYet { polls, seconds }) => {
+                    Ok(Waited::NotYet { polls, elapsed }) => {
+                        let seconds = elapsed.as_secs_f64();
                         return Err(w.fail(
                             "wait",
                             format!(

@@ -12,28 +12,12 @@ use super::*;
 
 use lockstep_manifest::CascadeConfig;
 use lockstep_registry::Options;
-use lockstep_registry::visibility::{Registry, Seen, WaitPolicy, Waited, wait_until_visible};
+use lockstep_registry::visibility::{
+    Registry, RegistryKind, Seen, WaitPolicy, Waited, wait_until_visible,
+};
 
 /// The budget of a wait when nothing configures one.
 pub(super) const DEFAULT_WAIT: Duration = Duration::from_secs(600);
-
-/// How a wait for a registry ended.
-pub(super) enum WaitEnd {
-    /// Seen (at least twice).
-    Visible {
-        /// Requests made.
-        polls: u32,
-        /// Seconds waited.
-        seconds: f64,
-    },
-    /// The budget ran out first: published, maybe, but not visible yet.
-    NotYet {
-        /// Requests made.
-        polls: u32,
-        /// Seconds waited.
-        seconds: f64,
-    },
-}
 
 /// The cascade's registries, one per ecosystem, with their wait budgets.
 pub(super) struct Registries {
@@ -124,7 +108,7 @@ impl Registries {
         name: &str,
         version: &semver::Version,
         progress: &mut dyn FnMut(&str),
-    ) -> Result<WaitEnd, String> {
+    ) -> Result<Waited, String> {
         let (registry, budget) = self.of(eco);
         let mut policy = WaitPolicy::with_budget(budget);
         if let Some(spacing) = self.spacing {
@@ -133,7 +117,7 @@ impl Registries {
                 .first_delay
                 .min(spacing.max(Duration::from_millis(50)));
         }
-        let end = wait_until_visible(
+        wait_until_visible(
             registry,
             name,
             &version.to_string(),
@@ -160,21 +144,9 @@ impl Registries {
                 ));
             },
         )
-        .map_err(|e| e.to_string())?;
-        Ok(match end {
-            Waited::Visible { polls, elapsed } => WaitEnd::Visible {
-                polls,
-                seconds: elapsed.as_secs_f64(),
-            },
-            Waited::NotYet { polls, elapsed } => WaitEnd::NotYet {
-                polls,
-                seconds: elapsed.as_secs_f64(),
-            },
-        })
+        .map_err(|e| e.to_string())
     }
 }
-
-use lockstep_registry::visibility::RegistryKind;
 
 #[cfg(test)]
 mod tests {

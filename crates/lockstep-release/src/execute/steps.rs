@@ -414,6 +414,11 @@ pub(super) fn release_steps(
 /// naming the pin, instead of being committed.
 fn lockfiles_moved(work: &mut Work<'_>, dir: &Path, steps: &[&Step]) -> Result<(), Failure> {
     let plan = work.ctx.plan().map_err(state_err("lockfile", work.name))?;
+    let tag_versioned: std::collections::BTreeSet<&str> = plan
+        .steps()
+        .filter(|u| u.tag_versioned)
+        .map(|u| u.package.as_str())
+        .collect();
     for step in steps {
         let Some((lock_dir, file, _)) = lockfile_for(dir, &step.manifest, step.ecosystem) else {
             continue;
@@ -425,10 +430,7 @@ fn lockfiles_moved(work: &mut Work<'_>, dir: &Path, steps: &[&Step]) -> Result<(
                 format!("cannot read {} back: {e}", path.display()),
             )
         })?;
-        let tag_versioned = |package: &str| {
-            plan.steps()
-                .any(|u| u.package == package && u.tag_versioned)
-        };
+        let tag_versioned = |package: &str| tag_versioned.contains(package);
         if let Some(stale) = stale_pin(file, &text, step, tag_versioned) {
             let rel = path
                 .strip_prefix(dir)
