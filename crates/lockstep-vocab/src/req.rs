@@ -39,7 +39,7 @@ struct Comparator {
     /// Where the operator is written (empty for a bare version).
     op_span: Range<usize>,
     /// The numeric components (0 to 3).
-    nums: Vec<u64>,
+    nums: Nums,
     /// A wildcard component (`x`, `X`, `*`) follows the numbers.
     wild: bool,
     pre: semver::Prerelease,
@@ -49,13 +49,43 @@ struct Comparator {
     tail: String,
 }
 
+/// A comparator's numeric components, at most three, held in place: a requirement is read
+/// for each distinct pin text of a plan, thousands on a large graph, and a list of its own per
+/// comparator would be one more allocation to make and free for each.
+#[derive(Debug, Clone, Copy, Default)]
+struct Nums {
+    len: u8,
+    n: [u64; 3],
+}
+
+impl Nums {
+    /// Appends `v`, or `None` when three are held already.
+    fn push(&mut self, v: u64) -> Option<()> {
+        *self.n.get_mut(usize::from(self.len))? = v;
+        self.len += 1;
+        Some(())
+    }
+}
+
+impl std::ops::Deref for Nums {
+    type Target = [u64];
+
+    fn deref(&self) -> &[u64] {
+        &self.n[..usize::from(self.len)]
+    }
+}
+
 /// A version requirement as its ecosystem writes it: alternatives (`||`) of conjunctions of
 /// comparators, with where each was written, so a rewrite changes only the version numbers.
 #[derive(Debug, Clone)]
 pub struct Requirement {
     text: String,
     ecosystem: Ecosystem,
-    alternatives: Vec<Vec<Comparator>>,
+    /// Every alternative's comparators, one after the other.
+    comparators: Vec<Comparator>,
+    /// Where each alternative but the last ends in `comparators`: empty (no allocation) for
+    /// the usual requirement with no `||`.
+    ends: Vec<usize>,
 }
 
 /// What becomes of a requirement for a new version.
@@ -121,26 +151,41 @@ impl Requirement {
     }
 
     fn parse_opt(text: &str, ecosystem: Ecosystem) -> Option<Requirement> {
-        let mut alternatives = Vec::with_capacity(1);
+        let mut comparators = Vec::with_capacity(2);
+        let mut ends = Vec::new();
         if text.contains('|') {
             let mut offset = 0;
             for alt in text.split("||") {
-                alternatives.push(parse_alternative(alt, offset, ecosystem)?);
+                if offset > 0 {
+                    ends.push(comparators.len());
+                }
+                parse_alternative(alt, offset, ecosystem, &mut comparators)?;
                 offset += alt.len() + 2;
             }
         } else {
-            alternatives.push(parse_alternative(text, 0, ecosystem)?);
+            parse_alternative(text, 0, ecosystem, &mut comparators)?;
         }
         Some(Requirement {
             text: text.to_owned(),
             ecosystem,
-            alternatives,
+            comparators,
+            ends,
         })
     }
 
-    fn matches(&self, v: &Version) -> bool {
-        self.alternatives
+    /// Each alternative's comparators.
+    fn alternatives(&self) -> impl Iterator<Item = &[Comparator]> {
+        let starts = std::iter::once(0).chain(self.ends.iter().copied());
+        let ends = self
+            .ends
             .iter()
+            .copied()
+            .chain(std::iter::once(self.comparators.len()));
+        starts.zip(ends).map(|(a, b)| &self.comparators[a..b])
+    }
+
+    fn matches(&self, v: &Version) -> bool {
+        self.alternatives()
             .any(|alt| alt.iter().all(|c| c.matches(v, self.ecosystem)))
     }
 
@@ -151,7 +196,7 @@ impl Requirement {
             return Rewrite::Admits;
         }
         let mut splices: Vec<(Range<usize>, String)> = Vec::new();
-        for c in self.alternatives.iter().flatten() {
+        for c in &self.comparators {
             let precision = if exact { 3 } else { c.nums.len().max(1) };
             match c.op {
                 Op::NotEqual => {}
@@ -252,9 +297,15 @@ fn write(v: &Version, precision: usize) -> String {
     }
 }
 
-fn parse_alternative(alt: &str, offset: usize, eco: Ecosystem) -> Option<Vec<Comparator>> {
+/// Reads one alternative (no `||`) into `out`, after what it holds.
+fn parse_alternative(
+    alt: &str,
+    offset: usize,
+    eco: Ecosystem,
+    out: &mut Vec<Comparator>,
+) -> Option<()> {
     let bytes = alt.as_bytes();
-    let mut out = Vec::new();
+    let start = out.len();
     let mut i = 0;
     let skip = |i: &mut usize| {
         while *i < bytes.len() && (bytes[*i].is_ascii_whitespace() || bytes[*i] == b',') {
@@ -327,19 +378,19 @@ fn parse_alternative(alt: &str, offset: usize, eco: Ecosystem) -> Option<Vec<Com
         }
         out.push(c);
     }
-    if out.is_empty() {
+    if out.len() == start {
         // An empty requirement (or `""` in package.json) admits everything, like `*`.
         out.push(Comparator {
             op: Op::GreaterEq,
             op_span: offset..offset,
-            nums: Vec::new(),
+            nums: Nums::default(),
             wild: true,
             pre: semver::Prerelease::EMPTY,
             ver_span: offset..offset,
             tail: String::new(),
         });
     }
-    Some(out)
+    Some(())
 }
 
 fn parse_version(text: &str, op: Op) -> Option<Comparator> {
@@ -349,7 +400,7 @@ fn parse_version(text: &str, op: Op) -> Option<Comparator> {
         Some((core, pre)) => (core, semver::Prerelease::new(pre).ok()?),
         None => (text, semver::Prerelease::EMPTY),
     };
-    let mut nums = Vec::new();
+    let mut nums = Nums::default();
     let mut wild = false;
     let mut tail_start = core.len();
     let mut at: usize = 0;
@@ -362,11 +413,12 @@ fn parse_version(text: &str, op: Op) -> Option<Comparator> {
         } else if wild || part.is_empty() || !part.bytes().all(|b| b.is_ascii_digit()) {
             return None;
         } else {
-            nums.push(part.parse().ok()?);
+            // A fourth number is refused.
+            nums.push(part.parse().ok()?)?;
         }
         at += part.len() + 1;
     }
-    if nums.len() > 3 || (nums.is_empty() && !wild) || (wild && !pre.is_empty()) {
+    if (nums.is_empty() && !wild) || (wild && !pre.is_empty()) {
         return None;
     }
     Some(Comparator {
