@@ -14,18 +14,22 @@
 //! and checks the planner's streamed digest against it on random plans.
 
 use std::collections::BTreeMap;
+use std::sync::OnceLock;
+use std::sync::mpsc::{Sender, channel};
+use std::thread::{Scope, ScopedJoinHandle};
 
 use sha2::{Digest, Sha256};
 
 use crate::plan::PLAN_SCHEMA;
-use crate::{PinEdit, SharedStr, Step, Upstream};
+use crate::planner::{Slot, upstreams};
+use crate::{Graph, PinEdit, SharedStr, Step, Upstream};
 
 /// The encoder: bytes gather in a buffer that is hashed in large blocks (many small
 /// `update` calls cost more than the hashing itself).
 ///
-/// [`digest`] encodes a finished plan; the planner encodes each step as soon as it is made,
-/// while its strings are still in cache, through the same methods: [`Canon::begin`], then per
-/// wave [`Canon::wave`] and its [`Canon::step`]s, then [`Canon::end`].
+/// [`digest`] encodes a finished plan; the planner encodes each wave as soon as it is made
+/// ([`Waves`]), through the same methods: [`Canon::begin`], [`Canon::wave_steps`] per wave,
+/// then [`Canon::end`].
 pub(crate) struct Canon {
     hasher: Sha256,
     buf: Vec<u8>,
@@ -63,10 +67,13 @@ impl Canon {
         self.len(waves);
     }
 
-    /// A wave's start: its number of steps.
-    pub(crate) fn wave(&mut self, steps: usize) {
-        self.len(steps);
+    /// A wave: its number of steps, then each step.
+    pub(crate) fn wave_steps(&mut self, steps: &[Step]) {
+        self.len(steps.len());
         self.flush();
+        for s in steps {
+            self.step(s);
+        }
     }
 
     /// The plan's end: its notes and heads; the digest, lower-case hex.
@@ -222,6 +229,161 @@ impl Canon {
     }
 }
 
+/// A plan with at least this many steps is finished and hashed on a thread of its own, beside
+/// the planner, when the machine has a core to spare: below it, starting the thread costs
+/// more than it takes off the planner.
+const THREAD_FROM_STEPS: usize = 2048;
+
+/// Steps handed to the hashing thread at once, at a wave's end (one hand-over per wave would
+/// wake the thread thousands of times on a deep plan).
+const BATCH_STEPS: usize = 512;
+
+/// Whether this process may run two threads at once (asked once: the answer can mean
+/// reading cgroup files).
+fn spare_core() -> bool {
+    static SPARE: OnceLock<bool> = OnceLock::new();
+    *SPARE.get_or_init(|| std::thread::available_parallelism().is_ok_and(|n| n.get() > 1))
+}
+
+/// What finishing a wave's steps reads: the graph, every decision, and which package each
+/// step of each wave is.
+#[derive(Clone, Copy)]
+pub(crate) struct Finish<'a> {
+    pub(crate) graph: &'a Graph,
+    pub(crate) slots: &'a [Slot],
+    pub(crate) by_wave: &'a [Vec<usize>],
+}
+
+impl Finish<'_> {
+    /// Wave `w`'s steps finished (their [`Step::upstreams`]) and encoded.
+    fn wave(&self, canon: &mut Canon, w: usize, steps: &mut [Step]) {
+        for (s, &p) in steps.iter_mut().zip(&self.by_wave[w]) {
+            s.upstreams = upstreams(self.graph, self.slots, p);
+        }
+        canon.wave_steps(steps);
+    }
+}
+
+/// Where the planner's waves go, in order, once their steps are made: a step's upstream list
+/// is added and the wave encoded, at once, or, for a large plan with a core to spare, on a
+/// thread of its own while the planner makes the next waves (those lists, the encoding and
+/// the hashing are about a third of a large plan's cost, and the lists' memory is touched
+/// there). The digest is the same either way: the same bytes are hashed in the same order.
+pub(crate) enum Waves<'scope> {
+    /// Finished on the planner's thread.
+    Here {
+        finish: Finish<'scope>,
+        canon: Canon,
+        waves: Vec<Vec<Step>>,
+    },
+    /// Finished on a thread of its own, which hands the waves back at the end.
+    Thread {
+        to: Sender<Vec<Vec<Step>>>,
+        batch: Vec<Vec<Step>>,
+        batch_steps: usize,
+        worker: ScopedJoinHandle<'scope, (Canon, Vec<Vec<Step>>)>,
+    },
+}
+
+impl<'scope> Waves<'scope> {
+    /// For a plan of `finish.by_wave`'s waves, with the encoder begun; the thread, if any, is
+    /// started in `scope`.
+    pub(crate) fn new<'env>(scope: &'scope Scope<'scope, 'env>, finish: Finish<'scope>) -> Self {
+        let count = finish.by_wave.len();
+        let start = move || {
+            let mut canon = Canon::new();
+            canon.begin(count);
+            (canon, Vec::with_capacity(count))
+        };
+        let steps: usize = finish.by_wave.iter().map(Vec::len).sum();
+        if steps < THREAD_FROM_STEPS || !spare_core() {
+            let (canon, waves) = start();
+            return Waves::Here {
+                finish,
+                canon,
+                waves,
+            };
+        }
+        let (to, from) = channel::<Vec<Vec<Step>>>();
+        let spawned = std::thread::Builder::new()
+            .name("lockstep-plan-digest".into())
+            .spawn_scoped(scope, move || {
+                let (mut canon, mut waves): (Canon, Vec<Vec<Step>>) = start();
+                for batch in from {
+                    for mut wave in batch {
+                        finish.wave(&mut canon, waves.len(), &mut wave);
+                        waves.push(wave);
+                    }
+                }
+                (canon, waves)
+            });
+        match spawned {
+            Ok(worker) => Waves::Thread {
+                to,
+                batch: Vec::new(),
+                batch_steps: 0,
+                worker,
+            },
+            // No thread to be had (a process at its limit): finished here.
+            Err(_) => {
+                let (canon, waves) = start();
+                Waves::Here {
+                    finish,
+                    canon,
+                    waves,
+                }
+            }
+        }
+    }
+
+    /// The next wave's steps, made.
+    pub(crate) fn push(&mut self, mut wave: Vec<Step>) {
+        match self {
+            Waves::Here {
+                finish,
+                canon,
+                waves,
+            } => {
+                finish.wave(canon, waves.len(), &mut wave);
+                waves.push(wave);
+            }
+            Waves::Thread {
+                to,
+                batch,
+                batch_steps,
+                ..
+            } => {
+                *batch_steps += wave.len();
+                batch.push(wave);
+                if *batch_steps >= BATCH_STEPS {
+                    *batch_steps = 0;
+                    // The worker stops only when this side hangs up, or by panicking, which
+                    // `finish` passes on.
+                    let _ = to.send(std::mem::take(batch));
+                }
+            }
+        }
+    }
+
+    /// Every wave, and the encoder that has encoded them all (for [`Canon::end`]).
+    pub(crate) fn finish(self) -> (Canon, Vec<Vec<Step>>) {
+        match self {
+            Waves::Here { canon, waves, .. } => (canon, waves),
+            Waves::Thread {
+                to, batch, worker, ..
+            } => {
+                if !batch.is_empty() {
+                    let _ = to.send(batch);
+                }
+                drop(to);
+                worker
+                    .join()
+                    .unwrap_or_else(|panic| std::panic::resume_unwind(panic))
+            }
+        }
+    }
+}
+
 /// The digest of a plan's content, lower-case hex.
 pub(crate) fn digest(
     waves: &[Vec<Step>],
@@ -231,10 +393,7 @@ pub(crate) fn digest(
     let mut c = Canon::new();
     c.begin(waves.len());
     for wave in waves {
-        c.wave(wave.len());
-        for s in wave {
-            c.step(s);
-        }
+        c.wave_steps(wave);
     }
     c.end(notes, heads)
 }

@@ -2,7 +2,8 @@
 //! dependency edges between them, say what to release from a starting set, in which order,
 //! at which versions, with which pin edits and tags — and why.
 //!
-//! Pure: values in, a [`Plan`] out. No files, processes, git, clock or logging; the caller
+//! Pure: values in, a [`Plan`] out. No files, processes, git, clock or logging (a large plan
+//! borrows a second thread, see **Cost** below); the caller
 //! (lockstep's engine) discovers packages and edges, passes in each repository's HEAD, and
 //! executes the plan. Findings are data: a [`Plan`] carries `notes`; only real violations
 //! (unknown names, a dependency cycle) are an [`Error`].
@@ -46,8 +47,14 @@
 //!   [`Plan::compute_digest`] checks a saved plan.
 //! - **Output**: [`Plan`] serialises to the `lockstep.cascade-plan/v1` JSON of design.md
 //!   ([`Plan::to_json`]) and back; [`Plan::mermaid`] draws it. Tables are the caller's. The
-//!   names, files, pins, tags and commands in a plan are [`SharedStr`]s: the graph holds each
-//!   once and the steps share it (a string a plan makes, such as a reason, is a `String`).
+//!   names, files, pins, tags and commands in a plan are [`SharedStr`]s, which clone without
+//!   allocating (a string a plan makes, such as a reason, is a `String`).
+//! - **Cost**: O(V + E) in the graph and the plan. A plan of 2,048 steps or more, on a machine
+//!   with two cores or more, is made on two threads for the length of the call ([`plan`]
+//!   waits for both): this one decides and makes the steps, wave by wave, a scoped second
+//!   one adds each step's upstream list and encodes and hashes the waves as they come. The
+//!   plan and its digest are the same as from one thread. On 10,000 packages and 50,000
+//!   edges, `cargo bench -p lockstep-cascade` times it under 20 ms, digest included.
 //!
 //! # Limitations
 //!

@@ -5,9 +5,9 @@ use std::collections::BTreeMap;
 use semver::Version;
 use serde::{Deserialize, Serialize};
 
-use crate::digest::Canon;
+use crate::digest::{Finish, Waves};
 use crate::graph::PinKind;
-use crate::planner::{Pins, Planner, Scratch, Slot, commit_bump};
+use crate::planner::{Planner, Slot, commit_bump};
 use crate::{Bump, Ecosystem, Error, Graph, SharedStr};
 
 /// The schema name of a plan's JSON.
@@ -368,6 +368,9 @@ impl Plan {
 ///   breaking release gets a breaking bump itself;
 /// - git tag and rev pins are rewritten to the upstream's new tag; path pins need no edit;
 ///   requirements only when they do not admit the new version, or with exact pins.
+///
+/// A plan of 2,048 steps or more is made on two threads when the machine has a second core
+/// (see the crate documentation's **Cost**); the call returns when both are done.
 pub fn plan(graph: &Graph, request: &Request) -> Result<Plan, Error> {
     let n = graph.packages.len();
     let mut notes = Vec::new();
@@ -476,16 +479,10 @@ pub fn plan(graph: &Graph, request: &Request) -> Result<Plan, Error> {
 
     // Decisions, in topological order: who is released, who is only edited, who needs
     // nothing. A decision depends only on upstreams, which are decided first.
-    let mut planner = Planner {
-        graph,
-        request,
-        own,
-        slots: vec![Slot::default(); n],
-        notes: Vec::new(),
-        pins: Pins::for_graph(n),
-        scratch: Scratch::default(),
-        no_tag: SharedStr::default(),
-    };
+    let mut planner = Planner::new(graph, request, &own);
+    let mut slots = vec![Slot::default(); n];
+    // Where each tag is written before it is shared.
+    let mut tag = String::new();
     let mut decision = vec![Decision::Out; n];
     let mut not_released = Vec::new();
     for &p in &order {
@@ -496,20 +493,20 @@ pub fn plan(graph: &Graph, request: &Request) -> Result<Plan, Error> {
             match decision[a.other()] {
                 Decision::Released => {
                     upstream_released = true;
-                    w = w.max(planner.slots[a.other()].wave + 1);
+                    w = w.max(slots[a.other()].wave + 1);
                 }
-                Decision::Edited => w = w.max(planner.slots[a.other()].wave + 1),
+                Decision::Edited => w = w.max(slots[a.other()].wave + 1),
                 Decision::Out => {}
             }
         }
         if !seed && !upstream_released {
             continue;
         }
-        planner.slots[p].wave = w;
+        slots[p].wave = w;
         // A start package, or any candidate with `--release-dependents always`, is released
         // whatever its pins need: then they are not looked at here.
         let regardless = seed || request.release_dependents == ReleaseDependents::Always;
-        let (to, edited) = planner.decide(p, !regardless)?;
+        let (to, edited) = planner.decide(&slots, p, !regardless)?;
         let pkg = &graph.packages[p];
         decision[p] = if regardless || edited {
             if pkg.publish || seed || git_pinned(p) {
@@ -520,14 +517,15 @@ pub fn plan(graph: &Graph, request: &Request) -> Result<Plan, Error> {
         } else {
             not_released.push(NotReleased {
                 package: graph.shared[p].name.clone(),
-                reason: planner.needs_nothing(p),
+                reason: planner.needs_nothing(&slots, p),
             });
             Decision::Out
         };
         if decision[p] == Decision::Released {
-            // The tag is written by the step (`Planner::step`), while the package's strings are
-            // in cache; dependents, in later waves, read it from there.
-            planner.slots[p].new = Some((to, planner.no_tag.clone()));
+            // Written once: the step and every dependent's pin edit share it.
+            tag.clear();
+            graph.write_tag(p, &to, &mut tag);
+            slots[p].new = Some((to, SharedStr::from(tag.as_str())));
         }
     }
 
@@ -536,7 +534,7 @@ pub fn plan(graph: &Graph, request: &Request) -> Result<Plan, Error> {
     // edited, not released, in a wave after its released upstreams.
     let mut dev_edited: BTreeMap<usize, Vec<String>> = BTreeMap::new();
     for &u in &order {
-        let Some((to, _)) = &planner.slots[u].new else {
+        let Some((to, _)) = &slots[u].new else {
             continue;
         };
         for a in graph.downstream.of(u) {
@@ -572,10 +570,10 @@ pub fn plan(graph: &Graph, request: &Request) -> Result<Plan, Error> {
             .of(d)
             .iter()
             .filter(|a| decision[a.other()] == Decision::Released)
-            .map(|a| planner.slots[a.other()].wave + 1)
+            .map(|a| slots[a.other()].wave + 1)
             .max()
             .unwrap_or(0);
-        planner.slots[d].wave = w;
+        slots[d].wave = w;
         decision[d] = Decision::Edited;
         not_released.retain(|x| x.package != graph.packages[d].name);
         edited_reason.insert(
@@ -596,49 +594,58 @@ pub fn plan(graph: &Graph, request: &Request) -> Result<Plan, Error> {
     let wave_count = order
         .iter()
         .filter(|&&p| decision[p] != Decision::Out)
-        .map(|&p| planner.slots[p].wave + 1)
+        .map(|&p| slots[p].wave + 1)
         .max()
         .unwrap_or(0);
     let mut by_wave: Vec<Vec<usize>> = vec![Vec::new(); wave_count];
     for &p in &order {
         if decision[p] != Decision::Out {
-            by_wave[planner.slots[p].wave].push(p);
+            by_wave[slots[p].wave].push(p);
+        }
+    }
+    // Repositories with a step, by position (sorted by name); packages are indexed in name
+    // order.
+    let mut involved = vec![false; graph.repos.len()];
+    for members in &mut by_wave {
+        members.sort_unstable();
+        for &p in members.iter() {
+            involved[graph.repo_of[p]] = true;
         }
     }
     planner.notes = notes;
-    let mut edited_only = Vec::new();
-    let mut waves: Vec<Vec<Step>> = Vec::with_capacity(wave_count);
-    // Repositories with a step, by position (sorted by name).
-    let mut involved = vec![false; graph.repos.len()];
-    // Each step goes into the digest as soon as it is final, while it is in cache.
-    let mut canon = Canon::new();
-    canon.begin(wave_count);
-    for mut members in by_wave {
-        // Packages are indexed in name order.
-        members.sort_unstable();
-        canon.wave(members.len());
-        let mut steps = Vec::with_capacity(members.len());
-        for &p in &members {
-            // Made in place in the wave's list: a step is 300 bytes, not worth moving.
-            planner.step(p, &mut steps)?;
-            let step = steps.last_mut().expect("a step was just added");
-            involved[graph.repo_of[p]] = true;
-            if decision[p] == Decision::Edited {
-                let why = edited_reason.get(&p).cloned().unwrap_or_else(|| "publish = false and nothing pins it by git tag or revision: its pins are rewritten in the release commit, its version stays".to_owned());
-                edited_only.push(EditedOnly {
-                    package: step.package.clone(),
-                    repo: step.repo.clone(),
-                    reason: why.clone(),
-                });
-                step.release = false;
-                step.publish = false;
-                step.why_not_released = Some(why);
-                step.to = step.from.clone();
+    // Each wave is finished and goes into the digest as soon as its steps are made.
+    let finish = Finish {
+        graph,
+        slots: &slots,
+        by_wave: &by_wave,
+    };
+    let (edited_only, canon, waves) = std::thread::scope(|scope| {
+        let mut waves = Waves::new(scope, finish);
+        let mut edited_only = Vec::new();
+        for members in &by_wave {
+            let mut steps = Vec::with_capacity(members.len());
+            for &p in members {
+                // Made in place in the wave's list: a step is 300 bytes, not worth moving.
+                planner.step(&slots, p, &mut steps)?;
+                if decision[p] == Decision::Edited {
+                    let step = steps.last_mut().expect("a step was just added");
+                    let why = edited_reason.get(&p).cloned().unwrap_or_else(|| "publish = false and nothing pins it by git tag or revision: its pins are rewritten in the release commit, its version stays".to_owned());
+                    edited_only.push(EditedOnly {
+                        package: step.package.clone(),
+                        repo: step.repo.clone(),
+                        reason: why.clone(),
+                    });
+                    step.release = false;
+                    step.publish = false;
+                    step.why_not_released = Some(why);
+                    step.to = step.from.clone();
+                }
             }
-            canon.step(step);
+            waves.push(steps);
         }
-        waves.push(steps);
-    }
+        let (canon, waves) = waves.finish();
+        Ok::<_, Error>((edited_only, canon, waves))
+    })?;
     let mut notes = planner.notes;
 
     // Dev dependents that are not released keep their pins: say so.

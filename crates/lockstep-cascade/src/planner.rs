@@ -49,15 +49,16 @@ fn breaking(a: &Version, b: &Version) -> bool {
     }
 }
 
-/// The state of one planning run, shared by its steps.
+/// One planner's state: the run's inputs, and what it keeps from step to step (read pins,
+/// buffers, notes). The packages' [`Slot`]s are passed to each call: the decisions write them,
+/// the steps only read them, so two planners can make the steps of two parts of a plan at
+/// once.
 pub(crate) struct Planner<'a> {
     pub(crate) graph: &'a Graph,
     pub(crate) request: &'a Request,
     /// Per package: the start packages' own bump and reason.
-    pub(crate) own: Vec<Option<(Bump, String)>>,
-    /// Per package: its wave and, once released, its new version and tag; one cache line, as
-    /// a step reads all of it for each upstream.
-    pub(crate) slots: Vec<Slot>,
+    pub(crate) own: &'a [Option<(Bump, String)>],
+    /// Notes found while making steps, in step order.
     pub(crate) notes: Vec<String>,
     pub(crate) pins: Pins,
     /// Buffers reused from step to step.
@@ -71,8 +72,8 @@ pub(crate) struct Planner<'a> {
 pub(crate) struct Slot {
     /// Its wave, once it is a candidate.
     pub(crate) wave: usize,
-    /// Its new version and tag, when it is released (the tag is written by its step, before
-    /// any dependent's step reads it).
+    /// Its new version and tag, when it is released (written with the decision, before any
+    /// step is made).
     pub(crate) new: Option<(Version, SharedStr)>,
 }
 
@@ -92,8 +93,6 @@ pub(crate) struct Scratch {
     pins: String,
     rest: String,
     edits: Vec<PinEdit>,
-    /// The step's tag, before it is shared.
-    tag: String,
 }
 
 /// `buf`, with `; ` appended when it already holds a reason.
@@ -205,20 +204,53 @@ impl Pins {
     }
 }
 
+/// `p`'s step's [`Step::upstreams`]: every normal and build dependency, at its new version
+/// when it is released in an earlier wave; by name (the graph lists edges by upstream).
+pub(crate) fn upstreams(graph: &Graph, slots: &[Slot], p: usize) -> Vec<Upstream> {
+    let edges = graph.upstream.of(p);
+    let mut list = Vec::with_capacity(edges.iter().filter(|a| a.orders()).count());
+    let mut last = None;
+    for a in edges.iter().filter(|a| a.orders()) {
+        let u = a.other();
+        if last == Some(u) {
+            continue;
+        }
+        last = Some(u);
+        let up = &graph.shared[u];
+        list.push(Upstream {
+            package: up.name.clone(),
+            version: earlier(slots, u, p).map_or(&up.version, |(v, _)| v).clone(),
+        });
+    }
+    list
+}
+
 /// The new version and tag of `u`, if it is released in a wave before `p`'s.
 fn earlier(slots: &[Slot], u: usize, p: usize) -> Option<&(Version, SharedStr)> {
     let slot = &slots[u];
     slot.new.as_ref().filter(|_| slot.wave < slots[p].wave)
 }
 
-impl Planner<'_> {
-    /// The new version and tag of `u`, if it is released in a wave before `p`'s.
-    fn earlier(&self, u: usize, p: usize) -> Option<&(Version, SharedStr)> {
-        earlier(&self.slots, u, p)
+impl<'a> Planner<'a> {
+    /// A planner with nothing read and no notes yet.
+    pub(crate) fn new(
+        graph: &'a Graph,
+        request: &'a Request,
+        own: &'a [Option<(Bump, String)>],
+    ) -> Self {
+        Planner {
+            graph,
+            request,
+            own,
+            notes: Vec::new(),
+            pins: Pins::for_graph(graph.packages.len()),
+            scratch: Scratch::default(),
+            no_tag: SharedStr::default(),
+        }
     }
 
     /// `p`'s bump: its own (root or commits) and its re-exports'.
-    fn bump(&self, p: usize) -> Option<Bump> {
+    fn bump(&self, slots: &[Slot], p: usize) -> Option<Bump> {
         let graph = self.graph;
         let pkg = &graph.packages[p];
         let mut bump: Option<Bump> = None;
@@ -231,7 +263,7 @@ impl Planner<'_> {
             raise(b, &mut bump);
         }
         for &r in &graph.reexports[p] {
-            if let Some((to, _)) = self.earlier(r, p)
+            if let Some((to, _)) = earlier(slots, r, p)
                 && breaking(&graph.packages[r].version, to)
             {
                 raise(Change::Breaking.bump_for(&pkg.version), &mut bump);
@@ -242,16 +274,20 @@ impl Planner<'_> {
 
     /// What [`Planner::step`] decides, without the step: the new version, and (when `pins`
     /// asks) whether a normal or build pin on a released upstream must change. No strings.
-    pub(crate) fn decide(&mut self, p: usize, pins: bool) -> Result<(Version, bool), Error> {
+    pub(crate) fn decide(
+        &mut self,
+        slots: &[Slot],
+        p: usize,
+        pins: bool,
+    ) -> Result<(Version, bool), Error> {
         let graph = self.graph;
         let pkg = &graph.packages[p];
-        let bump = self.bump(p);
+        let bump = self.bump(slots, p);
         let mut edited = false;
         // Only normal and build edges count for the decision (as in `step`).
         let edges = if pins { graph.upstream.of(p) } else { &[] };
         for a in edges.iter().filter(|a| a.orders()) {
-            // A function, not the method: `pins` is borrowed mutably beside it.
-            let Some((to, _)) = earlier(&self.slots, a.other(), p) else {
+            let Some((to, _)) = earlier(slots, a.other(), p) else {
                 continue;
             };
             edited = match a.facts.pin {
@@ -286,16 +322,15 @@ impl Planner<'_> {
     /// Why a candidate that [`Planner::decide`] found needs nothing is not released: for each
     /// released upstream whose pin needs nothing, `admits manifest 1.1.0 (^1.0)` or
     /// `path ../core on core needs no edit`, joined by `; `.
-    pub(crate) fn needs_nothing(&mut self, p: usize) -> String {
+    pub(crate) fn needs_nothing(&mut self, slots: &[Slot], p: usize) -> String {
         let graph = self.graph;
         let pkg = &graph.packages[p];
         let mut out = String::new();
         for a in graph.upstream.of(p).iter().filter(|a| a.orders()) {
             let u = a.other();
-            let Some((to, _)) = self.earlier(u, p) else {
+            let Some((to, _)) = earlier(slots, u, p) else {
                 continue;
             };
-            let to = to.clone();
             let pin = graph.text(a.facts.text).as_str();
             let up = graph.packages[u].name.as_str();
             match a.facts.pin {
@@ -310,13 +345,13 @@ impl Planner<'_> {
                     let exact = self.request.exact_pins;
                     if let Outcome::Admits =
                         self.pins
-                            .rewrite(graph, a.facts.text, pkg.ecosystem, &to, exact)
+                            .rewrite(graph, a.facts.text, pkg.ecosystem, to, exact)
                     {
                         let out = item(&mut out);
                         for part in ["admits ", up, " "] {
                             out.push_str(part);
                         }
-                        push_version(out, &to);
+                        push_version(out, to);
                         for part in [" (", pin, ")"] {
                             out.push_str(part);
                         }
@@ -328,26 +363,25 @@ impl Planner<'_> {
     }
 
     /// `p`'s step, added to `steps`.
-    pub(crate) fn step(&mut self, p: usize, steps: &mut Vec<Step>) -> Result<(), Error> {
+    pub(crate) fn step(
+        &mut self,
+        slots: &[Slot],
+        p: usize,
+        steps: &mut Vec<Step>,
+    ) -> Result<(), Error> {
         let Planner {
             graph,
             request,
             own,
-            slots,
             notes,
             pins: requirements,
             scratch,
             no_tag,
         } = self;
         let graph: &Graph = graph;
-        // The tag, written once: the step and every dependent's pin edit share it.
-        let tag = match &mut slots[p].new {
-            Some((to, tag)) => {
-                scratch.tag.clear();
-                graph.write_tag(p, to, &mut scratch.tag);
-                *tag = SharedStr::from(scratch.tag.as_str());
-                tag.clone()
-            }
+        // The tag, written with the decision: the step and every dependent's pin edit share it.
+        let tag = match &slots[p].new {
+            Some((_, tag)) => tag.clone(),
             None => no_tag.clone(),
         };
         // The new version and tag of `u`, if it is released in a wave before `p`'s.
@@ -396,9 +430,6 @@ impl Planner<'_> {
 
         // Edges: pin edits, and the reasons of edges that need none.
         let edges = graph.upstream.of(p);
-        let mut upstreams: Vec<Upstream> =
-            Vec::with_capacity(edges.iter().filter(|a| a.orders()).count());
-        let mut last_upstream = None;
         let mut last_pinned = None;
         for a in edges {
             let facts = a.facts;
@@ -407,13 +438,6 @@ impl Planner<'_> {
             let up = &texts[u];
             let up_name = up.name.as_str();
             let earlier = earlier(u);
-            if a.orders() && last_upstream != Some(u) {
-                last_upstream = Some(u);
-                upstreams.push(Upstream {
-                    package: up.name.clone(),
-                    version: earlier.map_or(&up.version, |(v, _)| v).clone(),
-                });
-            }
             if !slots[u].released() {
                 continue;
             }
@@ -538,7 +562,8 @@ impl Planner<'_> {
             pin_edits,
             lockfile_command: repo.lockfile_command.clone(),
             smoke: repo.smoke.clone(),
-            upstreams,
+            // Filled by `upstreams`, on the digest's thread when there is one.
+            upstreams: Vec::new(),
             release: true,
             why_not_released: None,
             tag_versioned: pkg.tag_versioned,

@@ -244,3 +244,54 @@ fn streamed_digest_is_the_documented_one_on_a_large_plan() {
     assert_eq!(plan.digest, documented_digest(&plan));
     assert_eq!(plan.compute_digest(), plan.digest);
 }
+
+/// A plan large enough to be finished on a second thread (from 2,048 steps, on a machine with
+/// two cores): every step's upstream list, which that thread adds, is checked against the
+/// graph's edges read here, and the digest against the documented encoding.
+#[test]
+fn a_plan_finished_on_a_second_thread_lists_every_upstream() {
+    let (graph, _) = landscape(6_000, 8, 11);
+    let request = Request::new((0..20).map(|i| format!("p{i:05}")))
+        .with_bump(Bump::Minor)
+        .with_release_dependents(ReleaseDependents::Always);
+    let plan = plan(&graph, &request).unwrap();
+    let steps = plan.steps().count();
+    assert!(
+        steps >= 2_048,
+        "large enough for the second thread: {steps} steps"
+    );
+    let released: std::collections::HashMap<&str, (usize, &semver::Version)> = plan
+        .waves
+        .iter()
+        .enumerate()
+        .flat_map(|(w, wave)| wave.iter().map(move |s| (s, w)))
+        .filter(|(s, _)| s.release)
+        .map(|(s, w)| (s.package.as_str(), (w, &s.to)))
+        .collect();
+    for (w, wave) in plan.waves.iter().enumerate() {
+        for s in wave {
+            let mut expected: Vec<(String, semver::Version)> = graph
+                .dependencies(&s.package)
+                .filter(|e| e.kind != DepKind::Dev)
+                .map(|e| {
+                    let current = &graph.package(&e.dependency).unwrap().version;
+                    let version = match released.get(e.dependency.as_str()) {
+                        Some(&(uw, to)) if uw < w => to.clone(),
+                        _ => current.clone(),
+                    };
+                    (e.dependency.clone(), version)
+                })
+                .collect();
+            expected.sort();
+            expected.dedup();
+            let listed: Vec<(String, semver::Version)> = s
+                .upstreams
+                .iter()
+                .map(|u| (u.package.to_string(), u.version.clone()))
+                .collect();
+            assert_eq!(listed, expected, "upstreams of {}", s.package);
+        }
+    }
+    assert_eq!(plan.digest, documented_digest(&plan));
+    assert_eq!(plan.compute_digest(), plan.digest);
+}
