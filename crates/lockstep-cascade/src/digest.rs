@@ -20,7 +20,7 @@ use std::thread::{Scope, ScopedJoinHandle};
 
 use sha2::{Digest, Sha256};
 
-use crate::plan::PLAN_SCHEMA;
+use crate::plan::{ByWave, PLAN_SCHEMA};
 use crate::planner::{Slot, upstreams};
 use crate::{Graph, PinEdit, SharedStr, Step, Upstream};
 
@@ -251,13 +251,13 @@ fn spare_core() -> bool {
 pub(crate) struct Finish<'a> {
     pub(crate) graph: &'a Graph,
     pub(crate) slots: &'a [Slot],
-    pub(crate) by_wave: &'a [Vec<usize>],
+    pub(crate) by_wave: &'a ByWave,
 }
 
 impl Finish<'_> {
     /// Wave `w`'s steps finished (their [`Step::upstreams`]) and encoded.
     fn wave(&self, canon: &mut Canon, w: usize, steps: &mut [Step]) {
-        for (s, &p) in steps.iter_mut().zip(&self.by_wave[w]) {
+        for (s, &p) in steps.iter_mut().zip(self.by_wave.wave(w)) {
             s.upstreams = upstreams(self.graph, self.slots, p);
         }
         canon.wave_steps(steps);
@@ -295,7 +295,7 @@ impl<'scope> Waves<'scope> {
             canon.begin(count);
             (canon, Vec::with_capacity(count))
         };
-        let steps: usize = finish.by_wave.iter().map(Vec::len).sum();
+        let steps = finish.by_wave.packages().len();
         if steps < THREAD_FROM_STEPS || !spare_core() {
             let (canon, waves) = start();
             return Waves::Here {

@@ -597,20 +597,16 @@ pub fn plan(graph: &Graph, request: &Request) -> Result<Plan, Error> {
         .map(|&p| slots[p].wave + 1)
         .max()
         .unwrap_or(0);
-    let mut by_wave: Vec<Vec<usize>> = vec![Vec::new(); wave_count];
-    for &p in &order {
-        if decision[p] != Decision::Out {
-            by_wave[slots[p].wave].push(p);
-        }
-    }
-    // Repositories with a step, by position (sorted by name); packages are indexed in name
-    // order.
+    let by_wave = ByWave::new(
+        wave_count,
+        (0..n)
+            .filter(|&p| decision[p] != Decision::Out)
+            .map(|p| (p, slots[p].wave)),
+    );
+    // Repositories with a step, by position (sorted by name).
     let mut involved = vec![false; graph.repos.len()];
-    for members in &mut by_wave {
-        members.sort_unstable();
-        for &p in members.iter() {
-            involved[graph.repo_of[p]] = true;
-        }
+    for &p in by_wave.packages() {
+        involved[graph.repo_of[p]] = true;
     }
     planner.notes = notes;
     // Each wave is finished and goes into the digest as soon as its steps are made.
@@ -622,7 +618,7 @@ pub fn plan(graph: &Graph, request: &Request) -> Result<Plan, Error> {
     let (edited_only, canon, waves) = std::thread::scope(|scope| {
         let mut waves = Waves::new(scope, finish);
         let mut edited_only = Vec::new();
-        for members in &by_wave {
+        for members in by_wave.iter() {
             let mut steps = Vec::with_capacity(members.len());
             for &p in members {
                 // Made in place in the wave's list: a step is 300 bytes, not worth moving.
@@ -679,6 +675,56 @@ pub fn plan(graph: &Graph, request: &Request) -> Result<Plan, Error> {
         edited_only,
         not_released,
     })
+}
+
+/// The packages with a step, wave by wave, each wave in name order: one list, and where each
+/// wave starts in it (a list per wave would be thousands of small allocations on a deep
+/// plan).
+pub(crate) struct ByWave {
+    packages: Vec<usize>,
+    /// Where wave `w` starts, and (at `w + 1`) ends.
+    starts: Vec<usize>,
+}
+
+impl ByWave {
+    /// From `(package, wave)` pairs in name order (packages are indexed in name order), each
+    /// wave below `waves`: a counting sort, which keeps that order within each wave.
+    fn new(waves: usize, members: impl Iterator<Item = (usize, usize)> + Clone) -> Self {
+        let mut starts = vec![0; waves + 1];
+        for (_, w) in members.clone() {
+            starts[w + 1] += 1;
+        }
+        for w in 0..waves {
+            starts[w + 1] += starts[w];
+        }
+        let mut next = starts.clone();
+        let mut packages = vec![0; starts[waves]];
+        for (p, w) in members {
+            packages[next[w]] = p;
+            next[w] += 1;
+        }
+        ByWave { packages, starts }
+    }
+
+    /// The number of waves.
+    pub(crate) fn len(&self) -> usize {
+        self.starts.len() - 1
+    }
+
+    /// Every package with a step, wave by wave.
+    pub(crate) fn packages(&self) -> &[usize] {
+        &self.packages
+    }
+
+    /// Wave `w`'s packages.
+    pub(crate) fn wave(&self, w: usize) -> &[usize] {
+        &self.packages[self.starts[w]..self.starts[w + 1]]
+    }
+
+    /// Each wave's packages, in wave order.
+    pub(crate) fn iter(&self) -> impl Iterator<Item = &[usize]> {
+        (0..self.len()).map(|w| self.wave(w))
+    }
 }
 
 /// What the planner decided for a candidate.
