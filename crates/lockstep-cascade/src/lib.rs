@@ -14,7 +14,9 @@
 //!   normal or build edge to a released package whose pin had to change (a git tag or rev
 //!   pin, or a requirement that no longer admits the new version); with
 //!   [`ReleaseDependents::Always`], every transitive dependent. A dependent that needs nothing
-//!   is listed in [`Plan::not_released`] with the reason ("admits core 1.3.0 (^1.2)"). A
+//!   is listed in [`Plan::not_released`] with the reason ("admits core 1.3.0 (^1.2)"), and so
+//!   is one further down whose upstreams are none of them released, so that every package
+//!   the cascade reaches is decided about once. A
 //!   package marked unpublished (Cargo `publish = false`) is released only when it starts the
 //!   cascade or another package pins it by git tag or rev; otherwise its step only rewrites
 //!   its pins (`release: false`, [`Plan::edited_only`]). Dev edges do not cascade: a test-only

@@ -196,7 +196,7 @@ pub struct EditedOnly {
     pub reason: String,
 }
 
-/// A dependent of a released package that needs nothing.
+/// A transitive dependent of the start packages that is not released: it needs nothing.
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
 #[non_exhaustive]
 pub struct NotReleased {
@@ -246,7 +246,8 @@ pub struct Plan {
     pub heads: BTreeMap<SharedStr, SharedStr>,
     /// Packages edited (pins rewritten) but not released, with the reason.
     pub edited_only: Vec<EditedOnly>,
-    /// Dependents of released packages that need nothing, with the reason.
+    /// Transitive dependents of the start packages that are not released, with the reason:
+    /// their pins admit the new versions, or none of their upstreams is released.
     pub not_released: Vec<NotReleased>,
 }
 
@@ -355,6 +356,24 @@ impl Plan {
     pub fn compute_digest(&self) -> String {
         crate::digest::digest(&self.waves, &self.notes, &self.heads)
     }
+}
+
+/// Why `p`, a transitive dependent of the start packages, needs nothing although no upstream
+/// of it is released: `none of its upstreams in the cascade is released (a, b)`.
+fn no_upstream_released(graph: &Graph, in_plan: &[bool], p: usize) -> String {
+    let mut names: Vec<&str> = graph
+        .upstream
+        .of(p)
+        .iter()
+        .filter(|a| a.orders() && in_plan[a.other()])
+        .map(|a| graph.packages[a.other()].name.as_str())
+        .collect();
+    names.sort_unstable();
+    names.dedup();
+    format!(
+        "none of its upstreams in the cascade is released ({})",
+        names.join(", ")
+    )
 }
 
 /// Plan a cascade: the start packages and every package that depends on them through normal
@@ -500,6 +519,13 @@ pub fn plan(graph: &Graph, request: &Request) -> Result<Plan, Error> {
             }
         }
         if !seed && !upstream_released {
+            // In the cascade's reach, but only through packages that are not released: it is
+            // decided about all the same (a platform engineer checking the plan against
+            // `cargo metadata` finds every dependent listed, with the reason).
+            not_released.push(NotReleased {
+                package: graph.shared[p].name.clone(),
+                reason: no_upstream_released(graph, &in_plan, p),
+            });
             continue;
         }
         slots[p].wave = w;

@@ -30,13 +30,19 @@ fn a_requirement_that_admits_the_new_version_is_not_a_release() {
         released(&plan),
         ["core", "tight"].map(String::from).into_iter().collect()
     );
-    assert_eq!(plan.not_released.len(), 1, "{:?}", plan.not_released);
+    assert_eq!(plan.not_released.len(), 2, "{:?}", plan.not_released);
     assert_eq!(plan.not_released[0].package, "loose");
     assert_eq!(plan.not_released[0].reason, "admits core 1.3.0 (^1.2)");
     let tight = plan.step("tight").unwrap();
     assert_eq!(tight.pin_edits[0].to, "~1.3");
-    // `app` pins `loose` by tag, but `loose` is not released: nothing moves.
+    // `app` pins `loose` by tag, but `loose` is not released: nothing moves, and the plan
+    // says so (every transitive dependent is decided about).
     assert!(plan.step("app").is_none());
+    assert_eq!(plan.not_released[1].package, "app");
+    assert_eq!(
+        plan.not_released[1].reason,
+        "none of its upstreams in the cascade is released (loose)"
+    );
     // With `always`, every transitive dependent is released, as before.
     let all = g.plan(&Request::new(["core"]).with_bump(Bump::Minor));
     assert_eq!(released(&all).len(), 4);
@@ -154,6 +160,21 @@ proptest! {
                 prop_assert!(plan.not_released.iter().any(|x| x.package == name(p) && !x.reason.is_empty()));
             }
         }
+        // Every package the cascade reaches (the start and its transitive dependents) is
+        // decided about exactly once: a step, or a `not_released` entry.
+        let mut reach = vec![false; n];
+        reach[start] = true;
+        for p in 0..n {
+            if edges.keys().any(|&(a, b)| a == p && reach[b]) {
+                reach[p] = true;
+            }
+        }
+        let mut decided: Vec<String> = plan.steps().map(|s| s.package.to_string())
+            .chain(plan.not_released.iter().map(|x| x.package.to_string()))
+            .collect();
+        decided.sort();
+        let want_decided: Vec<String> = (0..n).filter(|&p| reach[p]).map(name).collect();
+        prop_assert_eq!(decided, want_decided);
         // The waves hold exactly the released and edited packages.
         let in_waves: BTreeSet<String> = plan.steps().map(|s| s.package.to_string()).collect();
         let want_waves: BTreeSet<String> = (0..n).filter(|&p| rel[p] || edited[p]).map(name).collect();
