@@ -539,10 +539,11 @@ fn status(discovered: &Discovered, check: bool, out: &Out) -> Result<u8, Failure
                 p.repo.clone(),
                 p.version.clone(),
                 p.latest_tag.clone().unwrap_or_else(|| "-".into()),
-                if p.tag_matches {
-                    paint(GREEN, "yes")
-                } else {
-                    paint(RED, "no")
+                match (p.tag_matches, &p.latest_tag) {
+                    (true, _) => paint(GREEN, "yes"),
+                    // Never released: nothing to match yet (`--check` passes it).
+                    (false, None) => "- (never tagged)".to_owned(),
+                    (false, Some(_)) => paint(RED, "no"),
                 },
             ]);
         }

@@ -110,8 +110,9 @@ pub struct RepoEntry {
     /// The remote to push to with `--push`.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub remote: Option<String>,
-    /// The repository's release tag format, such as `{name}-v{version}` (a format without
-    /// `{name}` is one shared tag); detected from existing tags when absent.
+    /// The repository's release tag format, such as `{name}-v{version}` (`{unscoped}` for
+    /// an npm name without its scope; a format without either is one shared tag); detected
+    /// from existing tags when absent.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub tag: Option<String>,
     /// How a release is published: a command run after tagging, or `ci` (the tag push

@@ -47,7 +47,7 @@ pub(crate) fn schema() -> Json {
             ),
             "remote" => text_schema("the remote that --push pushes to"),
             "tag" => json!({
-                "description": "the release tag format: {version} once, {name} at most once (without it, one shared tag for the repository); detected from existing tags when absent",
+                "description": "the release tag format: {version} once, at most one of {name} and {unscoped} (an npm name without its scope), once (without either, one shared tag for the repository); detected from existing tags when absent",
                 "type": "string",
                 "pattern": r"\{version\}",
             }),

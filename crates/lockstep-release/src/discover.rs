@@ -427,7 +427,11 @@ fn apply_tag_conventions(repos: &[DiscoveredRepo], packages: &mut [Package]) -> 
                 let latest = tags
                     .iter()
                     .filter_map(|t| format.parse(t))
-                    .filter(|(n, v)| n.as_deref().is_none_or(|n| n == p.name) && v.pre.is_empty())
+                    .filter(|(n, v)| {
+                        n.as_deref()
+                            .is_none_or(|n| n == format.name_in_tag(&p.name))
+                            && v.pre.is_empty()
+                    })
                     .map(|(_, v)| v)
                     .max();
                 if let Some(v) = latest {

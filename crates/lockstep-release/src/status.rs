@@ -178,7 +178,10 @@ fn package_tag_version(
     match &package.tag {
         Some(format) => format
             .parse(tag)
-            .filter(|(name, _)| name.as_deref().is_none_or(|n| n == package.name))
+            .filter(|(name, _)| {
+                name.as_deref()
+                    .is_none_or(|n| n == format.name_in_tag(&package.name))
+            })
             .map(|(_, v)| v),
         None => tag_version(tag, &package.name, bare),
     }

@@ -3,8 +3,10 @@
 //!
 //! Conventions recognised: `vX.Y.Z` and bare `X.Y.Z` (one tag for the repository: a single
 //! package, or every package sharing one version), `NAME-vX.Y.Z`, `NAME-X.Y.Z`, `NAME@X.Y.Z`
-//! and `NAME/vX.Y.Z` (one tag per package, NAME a package of the repository), and the mix of a
-//! repository-wide format for the top-level package beside a per-package one for the others.
+//! and `NAME/vX.Y.Z` (one tag per package, NAME a package of the repository, either whole or,
+//! for an npm package, without its scope: `arborist-v8.0.0` for `@npmcli/arborist`, as
+//! release-please writes them), and the mix of a repository-wide format for the top-level
+//! package beside a per-package one for the others.
 //! A repository without release tags keeps lockstep's default (`vX.Y.Z` for one package,
 //! `NAME-vX.Y.Z` for several). Two conventions that match equally many tags are ambiguous:
 //! an error names them and asks for `tag = "…"`.
@@ -13,14 +15,20 @@ use std::collections::BTreeMap;
 
 use lockstep_vocab::TagFormat;
 
-/// The conventions tried, in the order ties are reported.
-pub const CONVENTIONS: [&str; 6] = [
+/// The conventions tried, in the order ties are reported. Each `{unscoped}` one counts only
+/// when it reads more of the repository's tags than its `{name}` twin (in a repository
+/// without scoped names the two read the same tags, and `{name}` is kept).
+pub const CONVENTIONS: [&str; 10] = [
     "v{version}",
     "{version}",
     "{name}-v{version}",
     "{name}-{version}",
     "{name}@{version}",
     "{name}/v{version}",
+    "{unscoped}-v{version}",
+    "{unscoped}-{version}",
+    "{unscoped}@{version}",
+    "{unscoped}/v{version}",
 ];
 
 /// What detection found for one repository.
@@ -48,14 +56,28 @@ pub fn detect(
     packages: &[String],
     top: Option<&str>,
 ) -> Result<Detected, Vec<String>> {
+    let unscoped: Vec<&str> = packages
+        .iter()
+        .map(|p| lockstep_vocab::unscoped(p))
+        .collect();
+    // Two packages that differ only in their scope cannot be told apart without it.
+    let unscoped_unique = {
+        let mut sorted = unscoped.clone();
+        sorted.sort_unstable();
+        sorted.windows(2).all(|w| w[0] != w[1])
+    };
     let mut counts: Vec<(usize, TagFormat)> = Vec::new();
     for template in CONVENTIONS {
         let Ok(format) = TagFormat::parse_template(template) else {
             continue;
         };
+        if format.unscoped() && !unscoped_unique {
+            continue;
+        }
         let n = tags
             .iter()
             .filter(|t| match format.parse(t) {
+                Some((Some(name), _)) if format.unscoped() => unscoped.contains(&name.as_str()),
                 Some((Some(name), _)) => packages.contains(&name),
                 Some((None, _)) => true,
                 None => false,
@@ -65,6 +87,38 @@ pub fn detect(
             counts.push((n, format));
         }
     }
+    // Between an `{unscoped}` convention and its `{name}` twin (they read the same tags of
+    // packages without a scope), the scoped packages' tags decide: more of them, or, as many,
+    // the newest release among them (a repository that changed convention keeps the new one).
+    let scoped_versions = |f: &TagFormat| -> Vec<semver::Version> {
+        tags.iter()
+            .filter_map(|t| f.parse(t))
+            .filter(|(name, _)| {
+                name.as_deref().is_some_and(|n| {
+                    packages
+                        .iter()
+                        .any(|p| p.starts_with('@') && f.name_in_tag(p) == n)
+                })
+            })
+            .map(|(_, v)| v)
+            .collect()
+    };
+    let mut dropped: Vec<String> = Vec::new();
+    for (_, f) in counts.iter().filter(|(_, f)| f.unscoped()) {
+        let twin = f.template().replace("{unscoped}", "{name}");
+        let Ok(twin_format) = TagFormat::parse_template(&twin) else {
+            continue;
+        };
+        let (short, whole) = (scoped_versions(f), scoped_versions(&twin_format));
+        let unscoped_wins = short.len() > whole.len()
+            || (short.len() == whole.len() && short.iter().max() > whole.iter().max());
+        dropped.push(if unscoped_wins {
+            twin
+        } else {
+            f.template().to_owned()
+        });
+    }
+    counts.retain(|(_, f)| !dropped.iter().any(|d| d == f.template()));
     let best = |per_package: bool| -> Result<Option<TagFormat>, Vec<String>> {
         let of_kind: Vec<&(usize, TagFormat)> = counts
             .iter()
@@ -174,6 +228,62 @@ mod tests {
         let f = formats(None, &d, &pkgs, Some("tokio"));
         assert_eq!(f["tokio"].template(), "{version}");
         assert_eq!(f["tokio-util"].template(), "{name}-{version}");
+    }
+
+    #[test]
+    fn npm_members_tagged_without_their_scope_keep_that_convention() {
+        // npm/cli's shape: `v10.9.0` for the top-level npm, `arborist-v8.0.0` for
+        // @npmcli/arborist, `libnpmexec-v9.0.0`, and one tag from an older convention.
+        let pkgs = s(&["npm", "@npmcli/arborist", "@npmcli/config", "libnpmexec"]);
+        let tags = s(&[
+            "v10.8.0",
+            "v10.9.0",
+            "@npmcli/arborist-v5.0.0",
+            "arborist-v7.5.4",
+            "arborist-v8.0.0",
+            "config-v9.0.0",
+            "libnpmexec-v8.1.4",
+            "libnpmexec-v9.0.0",
+        ]);
+        let d = detect(&tags, &pkgs, Some("npm")).unwrap();
+        let f = formats(None, &d, &pkgs, Some("npm"));
+        assert_eq!(f["npm"].template(), "v{version}");
+        assert_eq!(f["@npmcli/arborist"].template(), "{unscoped}-v{version}");
+        assert_eq!(
+            f["@npmcli/arborist"].format("@npmcli/arborist", &semver::Version::new(8, 1, 0)),
+            "arborist-v8.1.0"
+        );
+        assert_eq!(f["libnpmexec"].template(), "{unscoped}-v{version}");
+
+        // As many tags each way: the newest release decides.
+        let pkgs = s(&["top", "@acme/arbor"]);
+        let tags = s(&["v3.2.0", "@acme/arbor-v7.0.0", "arbor-v8.0.0"]);
+        let d = detect(&tags, &pkgs, Some("top")).unwrap();
+        let f = formats(None, &d, &pkgs, Some("top"));
+        assert_eq!(f["@acme/arbor"].template(), "{unscoped}-v{version}");
+        let tags = s(&["v3.2.0", "@acme/arbor-v8.0.0", "arbor-v7.0.0"]);
+        let d = detect(&tags, &pkgs, Some("top")).unwrap();
+        let f = formats(None, &d, &pkgs, Some("top"));
+        assert_eq!(f["@acme/arbor"].template(), "{name}-v{version}");
+
+        // Without scoped names the two read the same tags: `{name}` is kept, no ambiguity.
+        let pkgs = s(&["a", "b"]);
+        assert_eq!(
+            detect(&s(&["a-v1.0.0", "b-v2.0.0"]), &pkgs, None),
+            Ok(one("{name}-v{version}"))
+        );
+        // Scoped names tagged whole stay whole.
+        let pkgs = s(&["@s/a", "@s/b"]);
+        assert_eq!(
+            detect(&s(&["@s/a@1.0.0", "@s/b@2.0.0"]), &pkgs, None),
+            Ok(one("{name}@{version}"))
+        );
+        // Two names that differ only in scope: the unscoped conventions are not tried.
+        let pkgs = s(&["@s/a", "@t/a"]);
+        assert_eq!(
+            detect(&s(&["a-v1.0.0"]), &pkgs, None),
+            Ok(Detected::Default)
+        );
     }
 
     #[test]

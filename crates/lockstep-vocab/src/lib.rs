@@ -45,4 +45,4 @@ mod tag;
 pub use bump::Bump;
 pub use kinds::{DepKind, Ecosystem, ParseNameError};
 pub use req::{Requirement, RequirementError, Rewrite};
-pub use tag::{TagFormat, TagFormatError};
+pub use tag::{TagFormat, TagFormatError, unscoped};

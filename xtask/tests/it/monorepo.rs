@@ -399,6 +399,71 @@ fn tag_conventions_are_read_from_the_repository() {
 }
 
 #[test]
+fn npm_members_tagged_without_their_scope_keep_that_convention() {
+    let m = Mono::new();
+    // npm/cli's convention (release-please): `arbor-v8.0.0` for @acme/arbor, beside an
+    // older `@acme/arbor-v7.0.0` and the top-level `v3.2.0`.
+    let (code, out, err) = m.lockstep("npmws.toml", &["--status", "--check", "--json"]);
+    assert_eq!(
+        code, 0,
+        "a correctly tagged repository passes --check:\n{out}{err}"
+    );
+    let status: Value = serde_json::from_str(&out).unwrap();
+    let latest = |name: &str| {
+        status["packages"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|p| p["name"] == name)
+            .map(|p| p["latest_tag"].clone())
+            .unwrap()
+    };
+    assert_eq!(latest("@acme/arbor"), "arbor-v8.0.0");
+    assert_eq!(latest("clitop"), "v3.2.0");
+    assert_eq!(latest("@acme/docs"), Value::Null);
+
+    let args = ["--from", "@acme/arbor", "--bump", "minor"];
+    let plan = m.plan("npmws.toml", &args);
+    let tags: BTreeSet<&str> = steps(&plan)
+        .iter()
+        .map(|s| s["tag"].as_str().unwrap())
+        .collect();
+    assert_eq!(tags, ["arbor-v8.1.0", "v3.2.1"].into(), "{plan:#}");
+    let (code, _, err) = m.lockstep("npmws.toml", &[&args[..], &["--yes"]].concat());
+    assert_eq!(code, 0, "{err}");
+    let at_head = m.git("npmws", &["tag", "--points-at", "HEAD"]);
+    assert_eq!(at_head, "arbor-v8.1.0\nv3.2.1");
+    // The manifests, read back: the version the tag names, and the rewritten requirement.
+    let manifest = |rel: &str| -> Value {
+        serde_json::from_str(&std::fs::read_to_string(m.dir().join("npmws").join(rel)).unwrap())
+            .unwrap()
+    };
+    assert_eq!(
+        manifest("workspaces/arbor/package.json")["version"],
+        "8.1.0"
+    );
+    assert_eq!(manifest("package.json")["version"], "3.2.1");
+    assert_eq!(
+        manifest("package.json")["dependencies"]["@acme/arbor"],
+        "~8.1.0"
+    );
+    // tag-check reads the new tags the same way.
+    let out = m
+        .command(env!("CARGO_BIN_EXE_lockstep"))
+        .args(["tag-check", "--repo"])
+        .arg(m.dir().join("npmws"))
+        .args(["arbor-v8.1.0", "v3.2.1"])
+        .output()
+        .unwrap();
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stdout)
+    );
+}
+
+#[test]
 fn a_registry_requirement_that_admits_is_not_a_release() {
     let m = Mono::new();
     let plan = m.plan("updown.toml", &["--from", "upcrate", "--bump", "minor"]);

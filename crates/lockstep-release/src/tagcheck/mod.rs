@@ -310,7 +310,12 @@ pub fn check_tag(repo_dir: &Path, tag: &str) -> Result<TagCheck, Error> {
     let parsed =
         parse_tag(tag).or_else(|default_err| conventional(repo_dir, tag).ok_or(default_err));
     let wanted = parsed.as_ref().ok().and_then(|t| t.package.as_deref());
-    let declared = reader.find(wanted)?;
+    // A name is first looked up whole, then (an npm tag such as `arborist-v8.0.0`) as a
+    // package's name without its scope.
+    let declared = match reader.find(wanted, false)? {
+        None if wanted.is_some() => reader.find(wanted, true)?,
+        found => found,
+    };
 
     let mut check = TagCheck {
         tag: tag.to_owned(),
@@ -424,8 +429,17 @@ struct Reader<'a> {
 
 impl Reader<'_> {
     /// The package `name` names (the root package when `None`), first in `Cargo.toml`, then
-    /// `package.json`, then `pyproject.toml`.
-    fn find(&self, name: Option<&str>) -> Result<Option<Declared>, Error> {
+    /// `package.json`, then `pyproject.toml`; with `unscoped`, `name` is compared with npm
+    /// packages' names without their scope.
+    fn find(&self, name: Option<&str>, unscoped: bool) -> Result<Option<Declared>, Error> {
+        let named = |ecosystem: Ecosystem, declared: Option<&str>, wanted: &str| {
+            if unscoped {
+                ecosystem == Ecosystem::Npm
+                    && declared.is_some_and(|d| lockstep_vocab::unscoped(d) == wanted)
+            } else {
+                same_name(ecosystem, declared, wanted)
+            }
+        };
         for ecosystem in Ecosystem::ALL {
             let file = ecosystem.manifest_file_name();
             let Some(root) = self.package(ecosystem, file)? else {
@@ -453,6 +467,7 @@ impl Reader<'_> {
                 Declared {
                     tag_versioned,
                     tag_prefix: match (&pkg_name, prefixed) {
+                        (Some(n), true) if unscoped => format!("{}-", lockstep_vocab::unscoped(n)),
                         (Some(n), true) => format!("{n}-"),
                         _ => String::new(),
                     },
@@ -502,7 +517,7 @@ impl Reader<'_> {
                     }
                 }
                 Some(name) => {
-                    if same_name(ecosystem, root.name.as_deref(), name) {
+                    if named(ecosystem, root.name.as_deref(), name) {
                         return Ok(Some(declared(&root, file, true)));
                     }
                     let Some(ws) = &root.workspace else {
@@ -511,7 +526,7 @@ impl Reader<'_> {
                     for member in self.members(ws)? {
                         let rel = format!("{member}/{file}");
                         if let Some(pkg) = self.package(ecosystem, &rel)?
-                            && same_name(ecosystem, pkg.name.as_deref(), name)
+                            && named(ecosystem, pkg.name.as_deref(), name)
                         {
                             return Ok(Some(declared(&pkg, &rel, true)));
                         }
