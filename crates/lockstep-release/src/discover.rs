@@ -395,7 +395,21 @@ fn apply_tag_conventions(repos: &[DiscoveredRepo], packages: &mut [Package]) -> 
                 }
             })?
         };
-        let formats = crate::tags::formats(configured.as_ref(), &detected, &names, top.as_deref());
+        let mut formats =
+            crate::tags::formats(configured.as_ref(), &detected, &names, top.as_deref());
+        if configured.is_none() && names.len() > 1 {
+            let tags: Vec<String> =
+                lockstep_snapshot::list_tag_names(&repo.dir).map_err(|source| Error::Git {
+                    repo: repo.entry.name.clone(),
+                    source,
+                })?;
+            let versions: BTreeMap<&str, &semver::Version> = packages
+                .iter()
+                .filter(|p| p.repo == repo.entry.name)
+                .map(|p| (p.name.as_str(), &p.version))
+                .collect();
+            split_shared(&mut formats, &tags, &versions);
+        }
         for p in packages.iter_mut().filter(|p| p.repo == repo.entry.name) {
             if let Some(f) = formats.get(&p.name) {
                 p.tag = Some(f.clone());
@@ -441,6 +455,61 @@ fn apply_tag_conventions(repos: &[DiscoveredRepo], packages: &mut [Package]) -> 
         }
     }
     Ok(())
+}
+
+/// A detected shared tag (`v1.0.228`) names the version its packages share: a package of the
+/// repository at another version (serde's `serde_derive_internals` 0.29.1 beside serde
+/// 1.0.228) has never had a tag of its own, and gets the per-package default
+/// (`NAME-vX.Y.Z`) instead of borrowing the shared one.
+fn split_shared(
+    formats: &mut BTreeMap<String, lockstep_vocab::TagFormat>,
+    tags: &[String],
+    versions: &BTreeMap<&str, &semver::Version>,
+) {
+    let shared: Vec<lockstep_vocab::TagFormat> = {
+        let mut list: Vec<_> = formats
+            .values()
+            .filter(|f| !f.per_package())
+            .cloned()
+            .collect();
+        list.dedup();
+        list
+    };
+    for format in shared {
+        let members: Vec<&String> = formats
+            .iter()
+            .filter(|(_, f)| **f == format)
+            .map(|(name, _)| name)
+            .collect();
+        if members.len() < 2 {
+            continue;
+        }
+        // The shared version: the newest release the shared tags name.
+        let Some(latest) = tags
+            .iter()
+            .filter_map(|t| format.parse(t))
+            .map(|(_, v)| v)
+            .filter(|v| v.pre.is_empty())
+            .max()
+        else {
+            continue;
+        };
+        // Only when some package is at it: otherwise nothing tells the group apart.
+        if !members
+            .iter()
+            .any(|m| versions.get(m.as_str()).is_some_and(|v| **v == latest))
+        {
+            continue;
+        }
+        let apart: Vec<String> = members
+            .into_iter()
+            .filter(|m| versions.get(m.as_str()).is_some_and(|v| **v != latest))
+            .cloned()
+            .collect();
+        for name in apart {
+            formats.insert(name, lockstep_vocab::TagFormat::name_v_version());
+        }
+    }
 }
 
 /// The planner's view of a pin; `Err` says why a dependency cannot be one.

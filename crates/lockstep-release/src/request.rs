@@ -78,6 +78,20 @@ pub enum PlanError {
     /// publishes nothing.
     #[error("{0}")]
     Unpublished(Box<UnpublishedPin>),
+    /// A repository tags its packages with one shared tag, but the plan releases them at
+    /// different versions.
+    #[error(
+        "repository {repo} tags its packages with one shared tag (`{format}`), but this plan releases them at different versions: {}; give each package its own tag with `tag = \"{{name}}-v{{version}}\"` under [[repo]] {repo} in cascade.toml (a shared tag fits packages released at one version only)",
+        releases.iter().map(|(p, v)| format!("{p} {v}")).collect::<Vec<_>>().join(", ")
+    )]
+    SharedTag {
+        /// The repository.
+        repo: String,
+        /// Its tag format (no name placeholder).
+        format: String,
+        /// Each released package sharing the format, with its new version.
+        releases: Vec<(String, String)>,
+    },
     /// A saved plan could not be read.
     #[error(
         "{path}: not a lockstep.cascade-plan/v1 plan ({message}); write one with `release-cascade --dry-run --json > FILE`"
@@ -98,6 +112,7 @@ impl lockstep_state::Classify for PlanError {
             PlanError::Discovery(e) => e.kind(),
             PlanError::SavedPlan { .. } => "invalid_plan",
             PlanError::Unpublished(_) => "unpublished_upstream",
+            PlanError::SharedTag { .. } => "shared_tag_versions_differ",
         }
     }
 }
@@ -117,11 +132,33 @@ pub fn plan(discovered: &Discovered, options: &PlanOptions) -> Result<Plan, Plan
             });
         }
     }
-    let start: Vec<String> = if options.from.is_empty() {
+    let groups = shared_groups(discovered);
+    let mut start: Vec<String> = if options.from.is_empty() {
         discovered.packages.iter().map(|p| p.name.clone()).collect()
     } else {
         options.from.clone()
     };
+    // Packages that share one version and one tag are released together, at one version.
+    let mut joined = Vec::new();
+    for group in &groups {
+        let (named, others): (Vec<&String>, Vec<&String>) =
+            group.iter().partition(|m| start.contains(m));
+        if named.is_empty() {
+            continue;
+        }
+        let with = named
+            .iter()
+            .map(|m| m.as_str())
+            .collect::<Vec<_>>()
+            .join(", ");
+        for m in others {
+            joined.push(format!(
+                "{m} is released with {with}: repository {} tags them together, at one version",
+                discovered.package(m).map_or("", |p| p.repo.as_str()),
+            ));
+            start.push(m.clone());
+        }
+    }
     let exact = options.exact_pins || discovered.config.config.options.exact_pins;
     let configured = match discovered.config.config.release_dependents.as_deref() {
         Some("always") => ReleaseDependents::Always,
@@ -159,12 +196,31 @@ pub fn plan(discovered: &Discovered, options: &PlanOptions) -> Result<Plan, Plan
                 tracing::debug!(package = %p.name, since = %tag, dir, commits = log.len(), "history read");
                 commits.insert(p.name.clone(), log.into_iter().map(|c| c.message).collect());
             }
+            // A shared-version group's members each take every member's commits: one bump
+            // for the group.
+            for group in &groups {
+                let all: Vec<String> = group
+                    .iter()
+                    .filter_map(|m| commits.get(m))
+                    .flatten()
+                    .cloned()
+                    .collect();
+                for m in group {
+                    if let Some(list) = commits.get_mut(m) {
+                        list.clone_from(&all);
+                    }
+                }
+            }
             for (name, messages) in commits {
                 request = request.with_commits(name, messages);
             }
         }
     }
     let mut plan = lockstep_cascade::plan(&graph, &request)?;
+    if !joined.is_empty() {
+        plan.notes.extend(joined);
+        plan.digest = plan.compute_digest();
+    }
     if !missing.is_empty() {
         let start: Vec<&str> = options.from.iter().map(String::as_str).collect();
         plan.notes.extend(
@@ -175,6 +231,7 @@ pub fn plan(discovered: &Discovered, options: &PlanOptions) -> Result<Plan, Plan
         plan.digest = plan.compute_digest();
     }
     check_publication(discovered, &plan)?;
+    check_shared_tags(discovered, &plan)?;
     tracing::info!(
         packages = plan.steps().count(),
         waves = plan.waves.len(),
@@ -214,6 +271,57 @@ fn check_publication(discovered: &Discovered, plan: &Plan) -> Result<(), PlanErr
                     file: file.clone(),
                 })));
             }
+        }
+    }
+    Ok(())
+}
+
+/// Packages released together: per repository, those whose tag format names no package
+/// (one shared tag, `v1.0.228`) and that are at one version; groups of two or more, each
+/// sorted by name.
+fn shared_groups(discovered: &Discovered) -> Vec<Vec<String>> {
+    let mut groups: BTreeMap<(&str, &str, String), Vec<String>> = BTreeMap::new();
+    for p in &discovered.packages {
+        if let Some(f) = p.tag.as_ref().filter(|f| !f.per_package()) {
+            groups
+                .entry((p.repo.as_str(), f.template(), p.version.to_string()))
+                .or_default()
+                .push(p.name.clone());
+        }
+    }
+    groups.into_values().filter(|g| g.len() > 1).collect()
+}
+
+/// Refuses a plan that releases, at different versions, packages of one repository whose tag
+/// format names no package: one tag (`v1.4.1`) can name one version only, and tagging the
+/// same commit `v0.5.0` and `v1.2.1` would say two things about one release.
+fn check_shared_tags(discovered: &Discovered, plan: &Plan) -> Result<(), PlanError> {
+    // Per repository: the shared format, and each release under it (package, version).
+    type Releases = Vec<(String, String)>;
+    let mut shared: BTreeMap<&str, (String, Releases)> = BTreeMap::new();
+    for step in plan.steps().filter(|s| s.release) {
+        let Some(format) = discovered
+            .package(&step.package)
+            .and_then(|p| p.tag.as_ref())
+            .filter(|f| !f.per_package())
+        else {
+            continue;
+        };
+        let entry = shared
+            .entry(step.repo.as_str())
+            .or_insert_with(|| (format.template().to_owned(), Vec::new()));
+        entry
+            .1
+            .push((step.package.to_string(), step.to.to_string()));
+    }
+    for (repo, (format, releases)) in shared {
+        let first = &releases[0].1;
+        if releases.iter().any(|(_, v)| v != first) {
+            return Err(PlanError::SharedTag {
+                repo: repo.to_owned(),
+                format,
+                releases,
+            });
         }
     }
     Ok(())

@@ -4,7 +4,7 @@
 //! requirement that already admits the new version. Decisions are checked against `cargo
 //! metadata` (the dependency closure) and the repositories as git and cargo read them back.
 
-use std::collections::BTreeSet;
+use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
@@ -358,22 +358,79 @@ fn history_is_per_package_and_a_missing_tag_is_named() {
 #[test]
 fn tag_conventions_are_read_from_the_repository() {
     let m = Mono::new();
-    // One shared version and tag: both crates at 1.4.1, one tag v1.4.1.
+    // One shared version and tag: the crates at 1.4.0 are released together, all at 1.5.0
+    // (one --from is enough; the plan says who joins), under one tag v1.5.0. The member at a
+    // version of its own has never been tagged, and --status --check passes.
+    let (code, out, _) = m.lockstep("shared.toml", &["--status", "--check"]);
+    assert_eq!(code, 0, "{out}");
     let plan = m.plan(
         "shared.toml",
-        &["--from", "shared-derive", "--bump", "patch"],
+        &["--from", "shared-derive", "--bump", "minor"],
     );
-    let tags: BTreeSet<&str> = steps(&plan)
+    let released: BTreeMap<&str, (&str, &str)> = steps(&plan)
         .iter()
-        .map(|s| s["tag"].as_str().unwrap())
+        .filter(|s| s["release"] != false)
+        .map(|s| {
+            (
+                s["package"].as_str().unwrap(),
+                (s["to"].as_str().unwrap(), s["tag"].as_str().unwrap()),
+            )
+        })
         .collect();
-    assert_eq!(tags, ["v1.4.1"].into(), "{plan:#}");
+    assert_eq!(
+        released,
+        [
+            ("shared-core", ("1.5.0", "v1.5.0")),
+            ("shared-derive", ("1.5.0", "v1.5.0")),
+            ("shared-util", ("1.5.0", "v1.5.0")),
+        ]
+        .into(),
+        "{plan:#}"
+    );
+    assert!(
+        plan["notes"].as_array().unwrap().iter().any(|n| n
+            == "shared-util is released with shared-derive: repository shared tags them together, at one version"),
+        "{plan:#}"
+    );
     let (code, _, err) = m.lockstep(
         "shared.toml",
-        &["--from", "shared-derive", "--bump", "patch", "--yes"],
+        &["--from", "shared-derive", "--bump", "minor", "--yes"],
     );
     assert_eq!(code, 0, "{err}");
-    assert_eq!(m.git("shared", &["tag", "--points-at", "HEAD"]), "v1.4.1");
+    assert_eq!(m.git("shared", &["tag", "--points-at", "HEAD"]), "v1.5.0");
+    // Read back by cargo: every group member at 1.5.0, the other member untouched.
+    let versions: BTreeMap<String, String> = m.metadata("shared", true)["packages"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|p| p["source"].is_null())
+        .map(|p| {
+            (
+                p["name"].as_str().unwrap().to_owned(),
+                p["version"].as_str().unwrap().to_owned(),
+            )
+        })
+        .collect();
+    assert_eq!(versions["shared-util"], "1.5.0");
+    assert_eq!(versions["shared-core"], "1.5.0");
+    assert_eq!(versions["shared-internals"], "0.29.1");
+    // A shared tag that would name two versions is refused, with the fix.
+    m.edit(
+        "ws.toml",
+        "path = \"ws\"",
+        "path = \"ws\"\ntag = \"v{version}\"",
+    );
+    let (code, _, err) = m.lockstep(
+        "ws.toml",
+        &["--from", "hash", "--bump", "minor", "--dry-run"],
+    );
+    assert_eq!(code, 2, "{err}");
+    assert!(
+        err.contains("repository ws tags its packages with one shared tag (`v{version}`)")
+            && err.contains("hash 0.5.0")
+            && err.contains("tag = \"{name}-v{version}\""),
+        "{err}"
+    );
 
     // The top-level crate tagged X.Y.Z beside NAME-X.Y.Z for its member.
     let plan = m.plan(

@@ -38,6 +38,7 @@
 //! # Ok::<(), lockstep_release::tagcheck::Error>(())
 //! ```
 
+use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
 use lockstep_pins::{Ecosystem, OwnVersion};
@@ -493,10 +494,12 @@ impl Reader<'_> {
                         }));
                     }
                     // A virtual workspace whose members share one version: the shared tag
-                    // (`v1.0.228`) names that version.
+                    // (`v1.0.228`) names that version. A member at a version of its own
+                    // (serde's `serde_derive_internals` 0.29.1 beside serde 1.0.228) is not
+                    // one of them: the version most publishable members declare is the shared
+                    // one, when no other is declared as often.
                     if let Some(ws) = &root.workspace {
-                        let mut shared: Option<Declared> = None;
-                        let mut agree = true;
+                        let mut by_version: BTreeMap<String, Vec<Declared>> = BTreeMap::new();
                         for member in self.members(ws)? {
                             let rel = format!("{member}/{file}");
                             let Some(pkg) = self.package(ecosystem, &rel)? else {
@@ -506,13 +509,14 @@ impl Reader<'_> {
                                 continue;
                             }
                             let d = declared(&pkg, &rel, false);
-                            match &shared {
-                                None => shared = Some(d),
-                                Some(first) => agree &= first.written == d.written,
-                            }
+                            by_version.entry(d.written.clone()).or_default().push(d);
                         }
-                        if agree && shared.is_some() {
-                            return Ok(shared);
+                        let most = by_version.values().map(Vec::len).max().unwrap_or(0);
+                        let mut leaders = by_version.into_values().filter(|v| v.len() == most);
+                        if let (Some(mut shared), None) = (leaders.next(), leaders.next())
+                            && (most >= 2 || shared.len() == 1)
+                        {
+                            return Ok(Some(shared.swap_remove(0)));
                         }
                     }
                 }
