@@ -10,7 +10,9 @@ workspace dependents over normal and build dependencies). Planning is timed agai
 `cargo metadata --no-deps --offline` in the same run. Then it runs the release for real and
 checks, with cargo and git as the judges: `cargo metadata --offline` still resolves, every
 released member's version went up once, every internal requirement admits its dependency's
-new version, and the new tags follow the tags the repository already had.
+new version, the new tags follow the tags the repository already had, one tag names one
+version, and `lockstep tag-check` passes on every new tag. Packages that share START's tag
+and version join the release (the plan notes them): the closure starts from them too.
 
 Nothing here is committed into the project: the repositories are cloned into WORKDIR.
 Prints one JSON line per repository and exits 1 if any check failed.
@@ -146,10 +148,17 @@ def try_repo(lockstep, workdir, source, start):
     head_before = run(["git", "rev-parse", "HEAD"], cwd=root).stdout.strip()
 
     meta = metadata(root)
-    truth, members = closure(meta, start)
     plan_cmd = [lockstep, "release-cascade", "--config", config, "--from", start,
                 "--bump", "minor", "--dry-run", "--json"]
     plan = json.loads(run(plan_cmd).stdout)
+    # Packages that share START's tag and version join it (the plan's notes say so): the
+    # closure starts from all of them.
+    joined = {m.group(1) for n in plan.get("notes", [])
+              for m in [re.match(r"(\S+) is released with .* tags them together", n)] if m}
+    truth, members = set(), {}
+    for root_pkg in {start} | joined:
+        part, members = closure(meta, root_pkg)
+        truth |= part
     steps = [s for wave in plan["waves"] for s in wave]
     released = {s["package"] for s in steps if s.get("release", True)}
     edited = {s["package"] for s in steps if not s.get("release", True)}
@@ -158,8 +167,14 @@ def try_repo(lockstep, workdir, source, start):
     t_plan = timed(plan_cmd)
     t_meta = timed(["cargo", "metadata", "--format-version", "1", "--no-deps", "--offline",
                     "--manifest-path", os.path.join(root, "Cargo.toml")])
+    # The repository as it stands, in its own tag convention (informative: a repository may
+    # be between a version bump and its tag).
+    status = run([lockstep, "release-cascade", "--config", config, "--status", "--json"])
+    mismatched = [p["name"] for p in json.loads(status.stdout)["packages"]
+                  if p["latest_tag"] is not None and not p["tag_matches"]]
     result = {
-        "repo": name, "members": len(members), "start": start,
+        "repo": name, "members": len(members), "start": start, "joined": sorted(joined),
+        "status_tag_mismatches": mismatched,
         "closure": len(truth), "decided": len(decided), "released": len(released),
         "edited_only": len(edited), "not_released": len(not_released),
         "plan_s": round(t_plan, 3), "metadata_no_deps_s": round(t_meta, 3),
@@ -203,6 +218,20 @@ def try_repo(lockstep, workdir, source, start):
     expected = {s["tag"] for s in steps if s.get("release", True)}
     if new_tags != expected:
         problems.append(f"tags {sorted(new_tags)} differ from the plan's {sorted(expected)}")
+    # One tag names one version.
+    by_tag = {}
+    for s in steps:
+        if s.get("release", True):
+            by_tag.setdefault(s["tag"], set()).add(s["to"])
+    for t, versions in by_tag.items():
+        if len(versions) > 1:
+            problems.append(f"tag {t} names versions {sorted(versions)}")
+    # lockstep's own tag-check (the pre-push hook) reads every new tag back against the
+    # manifests at the tagged commit.
+    if new_tags:
+        check = run([lockstep, "tag-check", "--repo", root] + sorted(new_tags), check=False)
+        if check.returncode != 0:
+            problems.append(f"tag-check failed: {check.stdout[-800:]}")
     shapes = {re.sub(r"\d+\.\d+\.\d+.*$", "", t) for t in before_tags}
     for t in new_tags:
         if re.sub(r"\d+\.\d+\.\d+.*$", "", t) not in shapes:
