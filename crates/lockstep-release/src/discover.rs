@@ -76,6 +76,9 @@ pub struct Discovered {
     pub registry_pins: Vec<(String, String, String)>,
     /// Dependencies and manifests passed over, with why.
     pub notes: Vec<Note>,
+    /// Groups of packages that cargo-release's `shared-version` keeps at one version (each
+    /// sorted by name): the cascade releases each group together.
+    pub shared_versions: Vec<Vec<String>>,
 }
 
 impl Discovered {
@@ -338,6 +341,7 @@ pub fn discover(config: &LoadedConfig) -> Result<Discovered, Error> {
 
     let mut packages: Vec<Package> = found.into_iter().map(|f| f.package).collect();
     packages.sort_by(|a, b| a.name.cmp(&b.name));
+    let shared_versions = apply_cargo_release(&repos, &mut packages, &mut notes);
     apply_tag_conventions(&repos, &mut packages)?;
     Ok(Discovered {
         config: config.clone(),
@@ -351,7 +355,56 @@ pub fn discover(config: &LoadedConfig) -> Result<Discovered, Error> {
             registry_pins
         },
         notes,
+        shared_versions,
     })
+}
+
+/// Follows what each Cargo package's cargo-release settings say ([`crate::cargo_release`]):
+/// its tag format (kept in [`Package::tag`] for [`apply_tag_conventions`], which lets
+/// `cascade.toml` override it), `release = false` (released like an unpublished package:
+/// edited, not released), and `shared-version` groups, returned.
+fn apply_cargo_release(
+    repos: &[DiscoveredRepo],
+    packages: &mut [Package],
+    notes: &mut Vec<Note>,
+) -> Vec<Vec<String>> {
+    let mut groups: BTreeMap<(String, String), Vec<String>> = BTreeMap::new();
+    for repo in repos {
+        for p in packages
+            .iter_mut()
+            .filter(|p| p.repo == repo.entry.name && p.ecosystem == Ecosystem::Cargo)
+        {
+            let Some(found) = crate::cargo_release::settings(&repo.dir, &p.manifest) else {
+                continue;
+            };
+            match found.tag {
+                Some(Ok(format)) => p.tag = Some(format),
+                Some(Err(why)) => notes.push(Note {
+                    repo: repo.entry.name.clone(),
+                    file: p.manifest.clone(),
+                    message: format!("{}: {why}; its tags are read instead", p.name),
+                }),
+                None => {}
+            }
+            if found.release == Some(false) {
+                p.publish = false;
+            }
+            if let Some(group) = found.shared_version {
+                groups
+                    .entry((repo.entry.name.clone(), group))
+                    .or_default()
+                    .push(p.name.clone());
+            }
+        }
+    }
+    groups
+        .into_values()
+        .filter(|g| g.len() > 1)
+        .map(|mut g| {
+            g.sort();
+            g
+        })
+        .collect()
 }
 
 /// npm's stand-ins for a version that CI injects from the tag at publish time.
@@ -411,6 +464,11 @@ fn apply_tag_conventions(repos: &[DiscoveredRepo], packages: &mut [Package]) -> 
             split_shared(&mut formats, &tags, &versions);
         }
         for p in packages.iter_mut().filter(|p| p.repo == repo.entry.name) {
+            // cargo-release's own setting, already in place, wins over what the tags suggest;
+            // `tag` in cascade.toml wins over both.
+            if p.tag.is_some() && configured.is_none() {
+                continue;
+            }
             if let Some(f) = formats.get(&p.name) {
                 p.tag = Some(f.clone());
             }

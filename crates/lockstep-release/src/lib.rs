@@ -47,6 +47,7 @@
 
 use lockstep_state::{failpoint, fsx};
 
+mod cargo_release;
 mod config;
 pub mod demo;
 pub mod demo_python;

@@ -92,6 +92,22 @@ pub enum PlanError {
         /// Each released package sharing the format, with its new version.
         releases: Vec<(String, String)>,
     },
+    /// Packages kept at one version (one shared tag, or cargo-release's `shared-version`)
+    /// would be released in part.
+    #[error(
+        "repository {repo} keeps {} at one version (one shared tag, or cargo-release's shared-version), but this plan releases {} and not {}; name them all with --from (and one --bump) to release them together",
+        released.iter().chain(left).cloned().collect::<Vec<_>>().join(", "),
+        released.join(", "),
+        left.join(", ")
+    )]
+    PartialGroup {
+        /// The repository.
+        repo: String,
+        /// The members the plan releases.
+        released: Vec<String>,
+        /// The members it leaves out.
+        left: Vec<String>,
+    },
     /// A saved plan could not be read.
     #[error(
         "{path}: not a lockstep.cascade-plan/v1 plan ({message}); write one with `release-cascade --dry-run --json > FILE`"
@@ -113,6 +129,7 @@ impl lockstep_state::Classify for PlanError {
             PlanError::SavedPlan { .. } => "invalid_plan",
             PlanError::Unpublished(_) => "unpublished_upstream",
             PlanError::SharedTag { .. } => "shared_tag_versions_differ",
+            PlanError::PartialGroup { .. } => "shared_version_group_split",
         }
     }
 }
@@ -276,20 +293,46 @@ fn check_publication(discovered: &Discovered, plan: &Plan) -> Result<(), PlanErr
     Ok(())
 }
 
-/// Packages released together: per repository, those whose tag format names no package
-/// (one shared tag, `v1.0.228`) and that are at one version; groups of two or more, each
-/// sorted by name.
+/// Packages released together, groups of two or more, each sorted by name: per repository,
+/// those whose tag format names no package (one shared tag, `v1.0.228`) and that are at one
+/// version, and those cargo-release's `shared-version` keeps at one version (those of them at
+/// one version). Groups that share a package are one group.
 fn shared_groups(discovered: &Discovered) -> Vec<Vec<String>> {
-    let mut groups: BTreeMap<(&str, &str, String), Vec<String>> = BTreeMap::new();
+    let mut found: Vec<Vec<String>> = Vec::new();
+    let mut by_format: BTreeMap<(&str, &str, String), Vec<String>> = BTreeMap::new();
     for p in &discovered.packages {
         if let Some(f) = p.tag.as_ref().filter(|f| !f.per_package()) {
-            groups
+            by_format
                 .entry((p.repo.as_str(), f.template(), p.version.to_string()))
                 .or_default()
                 .push(p.name.clone());
         }
     }
-    groups.into_values().filter(|g| g.len() > 1).collect()
+    found.extend(by_format.into_values());
+    for declared in &discovered.shared_versions {
+        let mut by_version: BTreeMap<String, Vec<String>> = BTreeMap::new();
+        for name in declared {
+            if let Some(p) = discovered.package(name) {
+                by_version
+                    .entry(p.version.to_string())
+                    .or_default()
+                    .push(name.clone());
+            }
+        }
+        found.extend(by_version.into_values());
+    }
+    // Merged until no two groups share a package.
+    let mut groups: Vec<Vec<String>> = Vec::new();
+    for mut g in found.into_iter().filter(|g| g.len() > 1) {
+        while let Some(i) = groups.iter().position(|h| h.iter().any(|m| g.contains(m))) {
+            g.extend(groups.swap_remove(i));
+        }
+        g.sort();
+        g.dedup();
+        groups.push(g);
+    }
+    groups.sort();
+    groups
 }
 
 /// Refuses a plan that releases, at different versions, packages of one repository whose tag
@@ -321,6 +364,22 @@ fn check_shared_tags(discovered: &Discovered, plan: &Plan) -> Result<(), PlanErr
                 repo: repo.to_owned(),
                 format,
                 releases,
+            });
+        }
+    }
+    // A group kept at one version is released whole or not at all: a member reached as a
+    // dependent does not bring the others (only `--from` does).
+    for group in shared_groups(discovered) {
+        let (released, left): (Vec<&String>, Vec<&String>) = group
+            .iter()
+            .partition(|m| plan.step(m).is_some_and(|s| s.release));
+        if !released.is_empty() && !left.is_empty() {
+            return Err(PlanError::PartialGroup {
+                repo: discovered
+                    .package(&group[0])
+                    .map_or_else(String::new, |p| p.repo.clone()),
+                released: released.into_iter().cloned().collect(),
+                left: left.into_iter().cloned().collect(),
             });
         }
     }

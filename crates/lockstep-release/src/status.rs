@@ -98,14 +98,27 @@ pub fn status(discovered: &Discovered) -> Result<StatusReport, Error> {
 
     let mut packages = Vec::with_capacity(discovered.packages.len());
     for p in &discovered.packages {
-        let latest = tags.get(p.repo.as_str()).and_then(|list| {
-            list.iter()
-                .filter_map(|t| package_tag_version(&t.name, p, single(&p.repo)).map(|v| (v, t)))
-                // A tag-versioned package's version is its latest release tag: a pre-release
-                // tag (from a beta branch, say) is not its current version.
-                .filter(|(v, _)| !p.tag_versioned || v.pre.is_empty())
-                .max_by(|a, b| a.0.cmp(&b.0))
-        });
+        let ours: Vec<(Version, &Tag)> = tags
+            .get(p.repo.as_str())
+            .map(|list| {
+                list.iter()
+                    .filter_map(|t| {
+                        package_tag_version(&t.name, p, single(&p.repo)).map(|v| (v, t))
+                    })
+                    // A tag-versioned package's version is its latest release tag: a
+                    // pre-release tag (from a beta branch, say) is not its current version.
+                    .filter(|(v, _)| !p.tag_versioned || v.pre.is_empty())
+                    .collect()
+            })
+            .unwrap_or_default();
+        // A tag shared by several packages (`v4.6.6`) may be another package's release: one
+        // of them at an older version was last released under the tag naming that version.
+        let shared = !single(&p.repo) && p.tag.as_ref().is_some_and(|f| !f.per_package());
+        let latest = ours
+            .iter()
+            .find(|(v, _)| shared && *v == p.version)
+            .or_else(|| ours.iter().max_by(|a, b| a.0.cmp(&b.0)))
+            .cloned();
         packages.push(PackageStatus {
             name: p.name.clone(),
             repo: p.repo.clone(),

@@ -7,7 +7,8 @@
 //! for an npm package, without its scope: `arborist-v8.0.0` for `@npmcli/arborist`, as
 //! release-please writes them), and the mix of a repository-wide format for the top-level
 //! package beside a per-package one for the others.
-//! A repository without release tags keeps lockstep's default (`vX.Y.Z` for one package,
+//! A Cargo crate's own cargo-release `tag-name` wins over what the tags suggest (see
+//! `cargo_release`). A repository without release tags keeps lockstep's default (`vX.Y.Z` for one package,
 //! `NAME-vX.Y.Z` for several). Two conventions that match equally many tags are ambiguous:
 //! an error names them and asks for `tag = "…"`.
 

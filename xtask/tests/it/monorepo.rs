@@ -456,6 +456,77 @@ fn tag_conventions_are_read_from_the_repository() {
 }
 
 #[test]
+fn cargo_release_settings_decide_tags_and_who_is_released_together() {
+    let m = Mono::new();
+    // clap's shape: crtop and crtop_builder say shared-version and tag-name = "v{{version}}";
+    // crtop_builder has no tag of its own, yet --status --check passes.
+    let (code, out, _) = m.lockstep("cr.toml", &["--status", "--check"]);
+    assert_eq!(code, 0, "{out}");
+    let args = ["--from", "crtop_builder", "--bump", "minor"];
+    let plan = m.plan("cr.toml", &args);
+    let released: BTreeMap<&str, (&str, &str)> = steps(&plan)
+        .iter()
+        .filter(|s| s["release"] != false)
+        .map(|s| {
+            (
+                s["package"].as_str().unwrap(),
+                (s["to"].as_str().unwrap(), s["tag"].as_str().unwrap()),
+            )
+        })
+        .collect();
+    assert_eq!(
+        released,
+        [
+            ("crtop", ("2.2.0", "v2.2.0")),
+            ("crtop_builder", ("2.2.0", "v2.2.0")),
+        ]
+        .into(),
+        "{plan:#}"
+    );
+    // release = false: never released; its requirement admits, so it needs nothing.
+    assert_eq!(
+        names(&plan["not_released"], "package"),
+        ["crbench".to_owned()].into()
+    );
+    let (code, _, err) = m.lockstep("cr.toml", &[&args[..], &["--yes"]].concat());
+    assert_eq!(code, 0, "{err}");
+    assert_eq!(m.git("cr", &["tag", "--points-at", "HEAD"]), "v2.2.0");
+    let out = m
+        .command(env!("CARGO_BIN_EXE_lockstep"))
+        .args(["tag-check", "--repo"])
+        .arg(m.dir().join("cr"))
+        .arg("v2.2.0")
+        .output()
+        .unwrap();
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stdout)
+    );
+    let versions: BTreeMap<String, String> = m.metadata("cr", true)["packages"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|p| p["source"].is_null())
+        .map(|p| {
+            (
+                p["name"].as_str().unwrap().to_owned(),
+                p["version"].as_str().unwrap().to_owned(),
+            )
+        })
+        .collect();
+    assert_eq!(versions["crtop"], "2.2.0");
+    assert_eq!(versions["crtop_builder"], "2.2.0");
+    assert_eq!(versions["crlex"], "0.7.0");
+
+    // crbench is never released, even when its pin must change: it is edited only.
+    let plan = m.plan("cr.toml", &["--from", "crtop", "--bump", "major"]);
+    let edited = names(&plan["edited_only"], "package");
+    assert!(edited.contains("crbench"), "{plan:#}");
+}
+
+#[test]
 fn npm_members_tagged_without_their_scope_keep_that_convention() {
     let m = Mono::new();
     // npm/cli's convention (release-please): `arbor-v8.0.0` for @acme/arbor, beside an
