@@ -32,6 +32,10 @@ pub struct Request {
     pub exact_pins: bool,
     /// Which dependents are released (`--release-dependents`).
     pub release_dependents: ReleaseDependents,
+    /// Per start package, why it starts the cascade when that is not the user naming it
+    /// (`released with serde_derive: one shared tag`); its step's reason says so instead of
+    /// `root: --bump minor`.
+    pub why_started: BTreeMap<String, String>,
 }
 
 /// Which dependents of a released package are released too.
@@ -74,6 +78,18 @@ impl Request {
             .entry(package.into())
             .or_default()
             .extend(messages.into_iter().map(Into::into));
+        self
+    }
+
+    /// The same request with `package` starting the cascade for `why` (it is added to the
+    /// start packages when it is not there yet).
+    #[must_use]
+    pub fn with_start_reason(mut self, package: impl Into<String>, why: impl Into<String>) -> Self {
+        let package = package.into();
+        if !self.start.contains(&package) {
+            self.start.push(package.clone());
+        }
+        self.why_started.insert(package, why.into());
         self
     }
 
@@ -408,7 +424,13 @@ pub fn plan(graph: &Graph, request: &Request) -> Result<Plan, Error> {
             continue;
         }
         match request.bump {
-            Some(b) => own[i] = Some((b, format!("root: --bump {b}"))),
+            Some(b) => {
+                let why = match request.why_started.get(name) {
+                    Some(why) => format!("{why}: --bump {b}"),
+                    None => format!("root: --bump {b}"),
+                };
+                own[i] = Some((b, why));
+            }
             None => match commit_bump(graph, request, i) {
                 Some(found) => own[i] = Some(found),
                 None => {

@@ -27,19 +27,46 @@ pub(crate) struct Settings {
     pub(crate) shared_version: Option<String>,
 }
 
-/// The settings of the crate whose manifest is `manifest` (relative to `repo_dir`); `None`
-/// when the repository sets none of the keys.
-pub(crate) fn settings(repo_dir: &Path, manifest: &str) -> Option<Settings> {
+/// A repository's workspace-level settings (`[workspace.metadata.release]`, then its
+/// `release.toml`), read once for all its crates.
+#[derive(Debug, Clone, Default)]
+pub(crate) struct Workspace {
+    tables: Vec<toml_edit::Table>,
+}
+
+impl Workspace {
+    /// Reads `repo_dir`'s root `Cargo.toml` and `release.toml`; unreadable files hold nothing.
+    pub(crate) fn read(repo_dir: &Path) -> Self {
+        let mut tables = Vec::new();
+        if let Some(doc) = read(repo_dir, "Cargo.toml", "metadata.release")
+            && let Some(t) = path(doc.as_item(), &["workspace", "metadata", "release"])
+        {
+            tables.push(t);
+        }
+        if let Some(doc) = read(repo_dir, "release.toml", "") {
+            tables.push(doc.as_table().clone());
+        }
+        Workspace { tables }
+    }
+}
+
+/// `rel` under `repo_dir`, parsed, when it exists and holds `needle` (a file that cannot
+/// hold the settings is not parsed: a large workspace has many manifests).
+fn read(repo_dir: &Path, rel: &str, needle: &str) -> Option<DocumentMut> {
+    let text = std::fs::read_to_string(repo_dir.join(rel)).ok()?;
+    if !text.contains(needle) {
+        return None;
+    }
+    text.parse::<DocumentMut>().ok()
+}
+
+/// The settings of the crate whose manifest is `manifest` (relative to `repo_dir`, whose
+/// workspace-level settings are `workspace`); `None` when none of the keys is set.
+pub(crate) fn settings(repo_dir: &Path, workspace: &Workspace, manifest: &str) -> Option<Settings> {
     let crate_dir = manifest.rsplit_once('/').map_or("", |(dir, _)| dir);
     let at_root = crate_dir.is_empty();
     // In precedence order.
     let mut tables: Vec<toml_edit::Table> = Vec::new();
-    let read = |rel: &str| -> Option<DocumentMut> {
-        std::fs::read_to_string(repo_dir.join(rel))
-            .ok()?
-            .parse::<DocumentMut>()
-            .ok()
-    };
     let joined = |file: &str| {
         if at_root {
             file.to_owned()
@@ -47,21 +74,17 @@ pub(crate) fn settings(repo_dir: &Path, manifest: &str) -> Option<Settings> {
             format!("{crate_dir}/{file}")
         }
     };
-    if let Some(doc) = read(&joined("Cargo.toml"))
+    if let Some(doc) = read(repo_dir, &joined("Cargo.toml"), "metadata.release")
         && let Some(t) = path(doc.as_item(), &["package", "metadata", "release"])
     {
         tables.push(t);
     }
-    if !at_root && let Some(doc) = read(&joined("release.toml")) {
+    if !at_root && let Some(doc) = read(repo_dir, &joined("release.toml"), "") {
         tables.push(doc.as_table().clone());
     }
-    if let Some(doc) = read("Cargo.toml")
-        && let Some(t) = path(doc.as_item(), &["workspace", "metadata", "release"])
-    {
-        tables.push(t);
-    }
-    if let Some(doc) = read("release.toml") {
-        tables.push(doc.as_table().clone());
+    tables.extend(workspace.tables.iter().cloned());
+    if tables.is_empty() {
+        return None;
     }
     let first = |key: &str| tables.iter().find_map(|t| t.get(key)).cloned();
     let text = |item: Option<Item>| item.and_then(|i| i.as_str().map(str::to_owned));
@@ -160,14 +183,27 @@ mod tests {
                 "[package]\nname = \"clap_bench\"\n\n[package.metadata.release]\nrelease = false\n",
             ),
         ]);
-        let top = settings(r.path(), "Cargo.toml").unwrap();
+        let top = settings(r.path(), &Workspace::read(r.path()), "Cargo.toml").unwrap();
         assert_eq!(tag(&top), "v{version}");
         assert_eq!(top.shared_version.as_deref(), Some(""));
-        let builder = settings(r.path(), "clap_builder/Cargo.toml").unwrap();
+        let builder = settings(
+            r.path(),
+            &Workspace::read(r.path()),
+            "clap_builder/Cargo.toml",
+        )
+        .unwrap();
         assert_eq!(tag(&builder), "v{version}");
         // Nothing the cascade follows: the tags decide.
-        assert_eq!(settings(r.path(), "clap_lex/Cargo.toml"), None);
-        let bench = settings(r.path(), "clap_bench/Cargo.toml").unwrap();
+        assert_eq!(
+            settings(r.path(), &Workspace::read(r.path()), "clap_lex/Cargo.toml"),
+            None
+        );
+        let bench = settings(
+            r.path(),
+            &Workspace::read(r.path()),
+            "clap_bench/Cargo.toml",
+        )
+        .unwrap();
         assert_eq!(bench.release, Some(false));
         assert!(bench.tag.is_none());
     }
@@ -188,11 +224,11 @@ mod tests {
             ("b/release.toml", "tag-prefix = \"{{crate_name}}/\"\n"),
         ]);
         // The workspace's empty prefix inside the workspace file's tag-name.
-        let a = settings(r.path(), "a/Cargo.toml").unwrap();
+        let a = settings(r.path(), &Workspace::read(r.path()), "a/Cargo.toml").unwrap();
         assert_eq!(tag(&a), "release-{version}");
         assert_eq!(a.shared_version.as_deref(), Some("engine"));
         // The crate's own release.toml wins over the workspace's prefix.
-        let b = settings(r.path(), "b/Cargo.toml").unwrap();
+        let b = settings(r.path(), &Workspace::read(r.path()), "b/Cargo.toml").unwrap();
         assert_eq!(tag(&b), "release-{name}/{version}");
 
         // Only a prefix: cargo-release's default tag-name around it.
@@ -204,7 +240,7 @@ mod tests {
             ),
         ]);
         assert_eq!(
-            tag(&settings(r.path(), "x/Cargo.toml").unwrap()),
+            tag(&settings(r.path(), &Workspace::read(r.path()), "x/Cargo.toml").unwrap()),
             "{name}@v{version}"
         );
     }
@@ -215,7 +251,7 @@ mod tests {
             "Cargo.toml",
             "[package]\nname = \"x\"\n\n[package.metadata.release]\ntag-name = \"{{date}}-v{{version}}\"\n",
         )]);
-        let err = settings(r.path(), "Cargo.toml")
+        let err = settings(r.path(), &Workspace::read(r.path()), "Cargo.toml")
             .unwrap()
             .tag
             .unwrap()

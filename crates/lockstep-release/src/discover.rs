@@ -370,11 +370,13 @@ fn apply_cargo_release(
 ) -> Vec<Vec<String>> {
     let mut groups: BTreeMap<(String, String), Vec<String>> = BTreeMap::new();
     for repo in repos {
+        let workspace = crate::cargo_release::Workspace::read(&repo.dir);
         for p in packages
             .iter_mut()
             .filter(|p| p.repo == repo.entry.name && p.ecosystem == Ecosystem::Cargo)
         {
-            let Some(found) = crate::cargo_release::settings(&repo.dir, &p.manifest) else {
+            let Some(found) = crate::cargo_release::settings(&repo.dir, &workspace, &p.manifest)
+            else {
                 continue;
             };
             match found.tag {

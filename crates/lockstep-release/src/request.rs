@@ -157,6 +157,7 @@ pub fn plan(discovered: &Discovered, options: &PlanOptions) -> Result<Plan, Plan
     };
     // Packages that share one version and one tag are released together, at one version.
     let mut joined = Vec::new();
+    let mut why_started: Vec<(String, String)> = Vec::new();
     for group in &groups {
         let (named, others): (Vec<&String>, Vec<&String>) =
             group.iter().partition(|m| start.contains(m));
@@ -173,6 +174,7 @@ pub fn plan(discovered: &Discovered, options: &PlanOptions) -> Result<Plan, Plan
                 "{m} is released with {with}: repository {} tags them together, at one version",
                 discovered.package(m).map_or("", |p| p.repo.as_str()),
             ));
+            why_started.push((m.clone(), format!("released with {with} (one version)")));
             start.push(m.clone());
         }
     }
@@ -186,6 +188,9 @@ pub fn plan(discovered: &Discovered, options: &PlanOptions) -> Result<Plan, Plan
     let mut request = Request::new(start)
         .with_exact_pins(exact)
         .with_release_dependents(rule);
+    for (package, why) in why_started {
+        request = request.with_start_reason(package, why);
+    }
     match options.bump {
         Some(b) => request = request.with_bump(b),
         None => {
