@@ -154,7 +154,7 @@ def try_repo(lockstep, workdir, source, start):
     # Packages that share START's tag and version join it (the plan's notes say so): the
     # closure starts from all of them.
     joined = {m.group(1) for n in plan.get("notes", [])
-              for m in [re.match(r"(\S+) is released with .* tags them together", n)] if m}
+              for m in [re.match(r"(\S+) is released with .* keeps them at one version", n)] if m}
     truth, members = set(), {}
     for root_pkg in {start} | joined:
         part, members = closure(meta, root_pkg)

@@ -544,9 +544,17 @@ pub fn plan(graph: &Graph, request: &Request) -> Result<Plan, Error> {
             // In the cascade's reach, but only through packages that are not released: it is
             // decided about all the same (a platform engineer checking the plan against
             // `cargo metadata` finds every dependent listed, with the reason).
+            let mut reason = no_upstream_released(graph, &in_plan, p);
+            if quiet.contains(&p) {
+                let pkg = &graph.packages[p];
+                reason = format!(
+                    "no feat, fix, perf or breaking commits since {}, and {reason}",
+                    graph.tag_at(p, &pkg.version)
+                );
+            }
             not_released.push(NotReleased {
                 package: graph.shared[p].name.clone(),
-                reason: no_upstream_released(graph, &in_plan, p),
+                reason,
             });
             continue;
         }

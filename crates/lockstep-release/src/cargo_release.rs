@@ -5,7 +5,9 @@
 //! Sources, first found wins per key, as cargo-release reads them: the crate's
 //! `[package.metadata.release]`, the crate's `release.toml`, the workspace's
 //! `[workspace.metadata.release]`, the workspace's `release.toml` (the workspace being the
-//! repository root). Only keys a repository sets are used; the rest of the repository's
+//! repository root; for the root crate, the repository's `release.toml` is its own file and
+//! comes before `[workspace.metadata.release]`). The table may be written as a section,
+//! dotted keys or an inline table. Only keys a repository sets are used; the rest of the repository's
 //! convention is read from its tags ([`crate::tags`]). User-level files (`~/.release.toml`)
 //! are not read: a release must not depend on who runs it.
 
@@ -31,22 +33,20 @@ pub(crate) struct Settings {
 /// `release.toml`), read once for all its crates.
 #[derive(Debug, Clone, Default)]
 pub(crate) struct Workspace {
-    tables: Vec<toml_edit::Table>,
+    /// `[workspace.metadata.release]` of the root `Cargo.toml`.
+    metadata: Option<toml_edit::Table>,
+    /// The root `release.toml`.
+    file: Option<toml_edit::Table>,
 }
 
 impl Workspace {
     /// Reads `repo_dir`'s root `Cargo.toml` and `release.toml`; unreadable files hold nothing.
     pub(crate) fn read(repo_dir: &Path) -> Self {
-        let mut tables = Vec::new();
-        if let Some(doc) = read(repo_dir, "Cargo.toml", "metadata.release")
-            && let Some(t) = path(doc.as_item(), &["workspace", "metadata", "release"])
-        {
-            tables.push(t);
+        Workspace {
+            metadata: read(repo_dir, "Cargo.toml", "release")
+                .and_then(|doc| path(doc.as_item(), &["workspace", "metadata", "release"])),
+            file: read(repo_dir, "release.toml", "").map(|doc| doc.as_table().clone()),
         }
-        if let Some(doc) = read(repo_dir, "release.toml", "") {
-            tables.push(doc.as_table().clone());
-        }
-        Workspace { tables }
     }
 }
 
@@ -74,15 +74,25 @@ pub(crate) fn settings(repo_dir: &Path, workspace: &Workspace, manifest: &str) -
             format!("{crate_dir}/{file}")
         }
     };
-    if let Some(doc) = read(repo_dir, &joined("Cargo.toml"), "metadata.release")
+    // `release` anywhere: the table may be written `[package.metadata.release]`, dotted, or
+    // inline under `[package.metadata]`.
+    if let Some(doc) = read(repo_dir, &joined("Cargo.toml"), "release")
         && let Some(t) = path(doc.as_item(), &["package", "metadata", "release"])
     {
         tables.push(t);
     }
-    if !at_root && let Some(doc) = read(repo_dir, &joined("release.toml"), "") {
-        tables.push(doc.as_table().clone());
+    if at_root {
+        // The root crate's own release.toml is the repository's: it comes before the
+        // workspace table, as cargo-release applies it as the crate's file.
+        tables.extend(workspace.file.iter().cloned());
+        tables.extend(workspace.metadata.iter().cloned());
+    } else {
+        if let Some(doc) = read(repo_dir, &joined("release.toml"), "") {
+            tables.push(doc.as_table().clone());
+        }
+        tables.extend(workspace.metadata.iter().cloned());
+        tables.extend(workspace.file.iter().cloned());
     }
-    tables.extend(workspace.tables.iter().cloned());
     if tables.is_empty() {
         return None;
     }
@@ -243,6 +253,25 @@ mod tests {
             tag(&settings(r.path(), &Workspace::read(r.path()), "x/Cargo.toml").unwrap()),
             "{name}@v{version}"
         );
+    }
+
+    #[test]
+    fn the_root_crate_reads_release_toml_before_the_workspace_table_and_inline_tables() {
+        let r = repo(&[
+            (
+                "Cargo.toml",
+                "[package]\nname = \"top\"\n\n[workspace]\nmembers = [\"m\"]\n\n[workspace.metadata]\nrelease = { tag-name = \"ws-{{prefix}}v{{version}}\", shared-version = true }\n",
+            ),
+            ("release.toml", "tag-name = \"{{prefix}}v{{version}}\"\n"),
+            ("m/Cargo.toml", "[package]\nname = \"m\"\n"),
+        ]);
+        let ws = Workspace::read(r.path());
+        let top = settings(r.path(), &ws, "Cargo.toml").unwrap();
+        assert_eq!(tag(&top), "v{version}");
+        assert_eq!(top.shared_version.as_deref(), Some(""));
+        // A member: the workspace table first, then the repository's release.toml.
+        let m = settings(r.path(), &ws, "m/Cargo.toml").unwrap();
+        assert_eq!(tag(&m), "ws-{name}-v{version}");
     }
 
     #[test]

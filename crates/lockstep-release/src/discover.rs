@@ -76,8 +76,9 @@ pub struct Discovered {
     pub registry_pins: Vec<(String, String, String)>,
     /// Dependencies and manifests passed over, with why.
     pub notes: Vec<Note>,
-    /// Groups of packages that cargo-release's `shared-version` keeps at one version (each
-    /// sorted by name): the cascade releases each group together.
+    /// Groups of packages kept at one version (each sorted by name): cargo-release's
+    /// `shared-version`, and members inheriting the workspace's version. The cascade releases
+    /// each group together.
     pub shared_versions: Vec<Vec<String>>,
 }
 
@@ -183,6 +184,9 @@ struct Found {
     /// Its dependencies (pins resolved through the workspace root where inherited), with the
     /// file that holds each pin.
     deps: Vec<(lockstep_pins::Dependency, String)>,
+    /// Its version is the workspace's (`version.workspace = true`): one field for every such
+    /// member, so they are released together.
+    inherits_version: bool,
 }
 
 /// Reads every repository's manifests: packages, cross-repository edges, `depends_on` edges,
@@ -339,9 +343,26 @@ pub fn discover(config: &LoadedConfig) -> Result<Discovered, Error> {
         .collect();
     explicit.sort();
 
+    // Members that inherit the workspace's version share one version field.
+    let mut inheriting: BTreeMap<String, Vec<String>> = BTreeMap::new();
+    for f in found.iter().filter(|f| f.inherits_version) {
+        inheriting
+            .entry(f.package.repo.clone())
+            .or_default()
+            .push(f.package.name.clone());
+    }
     let mut packages: Vec<Package> = found.into_iter().map(|f| f.package).collect();
     packages.sort_by(|a, b| a.name.cmp(&b.name));
-    let shared_versions = apply_cargo_release(&repos, &mut packages, &mut notes);
+    let mut shared_versions = apply_cargo_release(&repos, &mut packages, &mut notes);
+    shared_versions.extend(
+        inheriting
+            .into_values()
+            .filter(|g| g.len() > 1)
+            .map(|mut g| {
+                g.sort();
+                g
+            }),
+    );
     apply_tag_conventions(&repos, &mut packages)?;
     Ok(Discovered {
         config: config.clone(),
@@ -435,6 +456,18 @@ fn apply_tag_conventions(repos: &[DiscoveredRepo], packages: &mut [Package]) -> 
             .tag
             .as_deref()
             .and_then(|t| lockstep_vocab::TagFormat::parse_template(t).ok());
+        if let Some(f) = configured.as_ref().filter(|f| f.unscoped()) {
+            let mut seen: BTreeMap<&str, &str> = BTreeMap::new();
+            for n in &names {
+                if let Some(other) = seen.insert(lockstep_vocab::unscoped(n), n) {
+                    return Err(Error::TagCollision {
+                        repo: repo.entry.name.clone(),
+                        format: f.template().to_owned(),
+                        packages: vec![other.to_owned(), n.clone()],
+                    });
+                }
+            }
+        }
         let detected = if configured.is_some() {
             crate::tags::Detected::Default
         } else {
@@ -458,9 +491,11 @@ fn apply_tag_conventions(repos: &[DiscoveredRepo], packages: &mut [Package]) -> 
                     repo: repo.entry.name.clone(),
                     source,
                 })?;
+            // A tag-versioned package's version is read from these tags below: it is at the
+            // shared version by construction, never apart.
             let versions: BTreeMap<&str, &semver::Version> = packages
                 .iter()
-                .filter(|p| p.repo == repo.entry.name)
+                .filter(|p| p.repo == repo.entry.name && !p.tag_versioned)
                 .map(|p| (p.name.as_str(), &p.version))
                 .collect();
             split_shared(&mut formats, &tags, &versions);
@@ -762,6 +797,7 @@ impl RepoReader<'_> {
         Ok(Found {
             package,
             deps: resolved,
+            inherits_version: matches!(pkg.version, Some(OwnVersion::Inherited)),
         })
     }
 

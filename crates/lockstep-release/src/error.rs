@@ -110,6 +110,19 @@ pub enum Error {
         /// The conventions that match.
         candidates: Vec<String>,
     },
+    /// A tag format gives two packages the same tags.
+    #[error(
+        "repository {repo}: tag = \"{format}\" in cascade.toml gives {} the same tags (their names without scope are equal); use {{name}} instead of {{unscoped}}",
+        packages.join(" and ")
+    )]
+    TagCollision {
+        /// The repository's name.
+        repo: String,
+        /// The configured format.
+        format: String,
+        /// The packages whose tags would collide.
+        packages: Vec<String>,
+    },
     /// Two repositories (or two manifests of one) declare the same package.
     #[error(
         "package {package} is declared twice: in {first} and in {second}; package names must be unique across the cascade"
@@ -161,6 +174,7 @@ impl Error {
             Error::NotCloned { .. } => "not_cloned",
             Error::NoManifest { .. } => "no_manifest",
             Error::AmbiguousTags { .. } => "ambiguous_tags",
+            Error::TagCollision { .. } => "tag_collision",
             Error::Manifest { .. } | Error::BadGlob { .. } | Error::BadVersion { .. } => {
                 "invalid_manifest"
             }

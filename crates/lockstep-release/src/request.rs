@@ -95,7 +95,7 @@ pub enum PlanError {
     /// Packages kept at one version (one shared tag, or cargo-release's `shared-version`)
     /// would be released in part.
     #[error(
-        "repository {repo} keeps {} at one version (one shared tag, or cargo-release's shared-version), but this plan releases {} and not {}; name them all with --from (and one --bump) to release them together",
+        "repository {repo} keeps {} at one version (one shared tag, cargo-release's shared-version, or the workspace's version), but this plan releases {} and not {}, which only --from brings in; release them together with --from {from} and one --bump",
         released.iter().chain(left).cloned().collect::<Vec<_>>().join(", "),
         released.join(", "),
         left.join(", ")
@@ -107,6 +107,8 @@ pub enum PlanError {
         released: Vec<String>,
         /// The members it leaves out.
         left: Vec<String>,
+        /// The `--from` list that releases them together (`a --from b`).
+        from: String,
     },
     /// A saved plan could not be read.
     #[error(
@@ -171,7 +173,7 @@ pub fn plan(discovered: &Discovered, options: &PlanOptions) -> Result<Plan, Plan
             .join(", ");
         for m in others {
             joined.push(format!(
-                "{m} is released with {with}: repository {} tags them together, at one version",
+                "{m} is released with {with}: repository {} keeps them at one version",
                 discovered.package(m).map_or("", |p| p.repo.as_str()),
             ));
             why_started.push((m.clone(), format!("released with {with} (one version)")));
@@ -253,7 +255,7 @@ pub fn plan(discovered: &Discovered, options: &PlanOptions) -> Result<Plan, Plan
         plan.digest = plan.compute_digest();
     }
     check_publication(discovered, &plan)?;
-    check_shared_tags(discovered, &plan)?;
+    check_shared_tags(discovered, &plan, &options.from)?;
     tracing::info!(
         packages = plan.steps().count(),
         waves = plan.waves.len(),
@@ -305,7 +307,9 @@ fn check_publication(discovered: &Discovered, plan: &Plan) -> Result<(), PlanErr
 fn shared_groups(discovered: &Discovered) -> Vec<Vec<String>> {
     let mut found: Vec<Vec<String>> = Vec::new();
     let mut by_format: BTreeMap<(&str, &str, String), Vec<String>> = BTreeMap::new();
-    for p in &discovered.packages {
+    // A package that is never released (`publish = false`, cargo-release's `release =
+    // false`) is in no group: it keeps its version.
+    for p in discovered.packages.iter().filter(|p| p.publish) {
         if let Some(f) = p.tag.as_ref().filter(|f| !f.per_package()) {
             by_format
                 .entry((p.repo.as_str(), f.template(), p.version.to_string()))
@@ -317,7 +321,7 @@ fn shared_groups(discovered: &Discovered) -> Vec<Vec<String>> {
     for declared in &discovered.shared_versions {
         let mut by_version: BTreeMap<String, Vec<String>> = BTreeMap::new();
         for name in declared {
-            if let Some(p) = discovered.package(name) {
+            if let Some(p) = discovered.package(name).filter(|p| p.publish) {
                 by_version
                     .entry(p.version.to_string())
                     .or_default()
@@ -343,10 +347,14 @@ fn shared_groups(discovered: &Discovered) -> Vec<Vec<String>> {
 /// Refuses a plan that releases, at different versions, packages of one repository whose tag
 /// format names no package: one tag (`v1.4.1`) can name one version only, and tagging the
 /// same commit `v0.5.0` and `v1.2.1` would say two things about one release.
-fn check_shared_tags(discovered: &Discovered, plan: &Plan) -> Result<(), PlanError> {
-    // Per repository: the shared format, and each release under it (package, version).
+fn check_shared_tags(
+    discovered: &Discovered,
+    plan: &Plan,
+    from: &[String],
+) -> Result<(), PlanError> {
+    // Per repository and shared format: each release under it (package, version).
     type Releases = Vec<(String, String)>;
-    let mut shared: BTreeMap<&str, (String, Releases)> = BTreeMap::new();
+    let mut shared: BTreeMap<(&str, String), Releases> = BTreeMap::new();
     for step in plan.steps().filter(|s| s.release) {
         let Some(format) = discovered
             .package(&step.package)
@@ -355,14 +363,12 @@ fn check_shared_tags(discovered: &Discovered, plan: &Plan) -> Result<(), PlanErr
         else {
             continue;
         };
-        let entry = shared
-            .entry(step.repo.as_str())
-            .or_insert_with(|| (format.template().to_owned(), Vec::new()));
-        entry
-            .1
+        shared
+            .entry((step.repo.as_str(), format.template().to_owned()))
+            .or_default()
             .push((step.package.to_string(), step.to.to_string()));
     }
-    for (repo, (format, releases)) in shared {
+    for ((repo, format), releases) in shared {
         let first = &releases[0].1;
         if releases.iter().any(|(_, v)| v != first) {
             return Err(PlanError::SharedTag {
@@ -379,12 +385,19 @@ fn check_shared_tags(discovered: &Discovered, plan: &Plan) -> Result<(), PlanErr
             .iter()
             .partition(|m| plan.step(m).is_some_and(|s| s.release));
         if !released.is_empty() && !left.is_empty() {
+            let mut from: Vec<String> = from.to_vec();
+            for m in &group {
+                if !from.contains(m) {
+                    from.push(m.clone());
+                }
+            }
             return Err(PlanError::PartialGroup {
                 repo: discovered
                     .package(&group[0])
                     .map_or_else(String::new, |p| p.repo.clone()),
                 released: released.into_iter().cloned().collect(),
                 left: left.into_iter().cloned().collect(),
+                from: from.join(" --from "),
             });
         }
     }

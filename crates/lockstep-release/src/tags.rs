@@ -16,9 +16,10 @@ use std::collections::BTreeMap;
 
 use lockstep_vocab::TagFormat;
 
-/// The conventions tried, in the order ties are reported. Each `{unscoped}` one counts only
-/// when it reads more of the repository's tags than its `{name}` twin (in a repository
-/// without scoped names the two read the same tags, and `{name}` is kept).
+/// The conventions tried, in the order ties are reported. An `{unscoped}` one and its `{name}`
+/// twin read the same tags of packages without a scope; between the two, the scoped
+/// packages' tags decide: more of them, or as many and the newest release among them. In a
+/// repository without scoped names `{name}` is kept.
 pub const CONVENTIONS: [&str; 10] = [
     "v{version}",
     "{version}",

@@ -389,7 +389,7 @@ fn tag_conventions_are_read_from_the_repository() {
     );
     assert!(
         plan["notes"].as_array().unwrap().iter().any(|n| n
-            == "shared-util is released with shared-derive: repository shared tags them together, at one version"),
+            == "shared-util is released with shared-derive: repository shared keeps them at one version"),
         "{plan:#}"
     );
     let (code, _, err) = m.lockstep(
@@ -524,6 +524,38 @@ fn cargo_release_settings_decide_tags_and_who_is_released_together() {
     let plan = m.plan("cr.toml", &["--from", "crtop", "--bump", "major"]);
     let edited = names(&plan["edited_only"], "package");
     assert!(edited.contains("crbench"), "{plan:#}");
+}
+
+#[test]
+fn a_tag_versioned_binding_under_a_shared_tag_is_released_with_its_crate() {
+    let m = Mono::new();
+    // maturin's shape: corers 1.2.0 and corepy (version from its tags) share v1.2.0.
+    let (code, out, _) = m.lockstep("pyrs.toml", &["--status", "--check"]);
+    assert_eq!(code, 0, "{out}");
+    let args = ["--from", "corers", "--bump", "patch"];
+    let plan = m.plan("pyrs.toml", &args);
+    let released: BTreeMap<&str, (&str, &str)> = steps(&plan)
+        .iter()
+        .map(|s| {
+            (
+                s["package"].as_str().unwrap(),
+                (s["to"].as_str().unwrap(), s["tag"].as_str().unwrap()),
+            )
+        })
+        .collect();
+    assert_eq!(
+        released,
+        [
+            ("corepy", ("1.2.1", "v1.2.1")),
+            ("corers", ("1.2.1", "v1.2.1"))
+        ]
+        .into(),
+        "{plan:#}"
+    );
+    let (code, _, err) = m.lockstep("pyrs.toml", &[&args[..], &["--yes"]].concat());
+    assert_eq!(code, 0, "{err}");
+    assert_eq!(m.git("pyrs", &["tag", "--points-at", "HEAD"]), "v1.2.1");
+    assert_eq!(m.metadata("pyrs", false)["packages"][0]["version"], "1.2.1");
 }
 
 #[test]

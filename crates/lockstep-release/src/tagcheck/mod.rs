@@ -313,8 +313,9 @@ pub fn check_tag(repo_dir: &Path, tag: &str) -> Result<TagCheck, Error> {
     let wanted = parsed.as_ref().ok().and_then(|t| t.package.as_deref());
     // A name is first looked up whole, then (an npm tag such as `arborist-v8.0.0`) as a
     // package's name without its scope.
-    let declared = match reader.find(wanted, false)? {
-        None if wanted.is_some() => reader.find(wanted, true)?,
+    let named_version = parsed.as_ref().ok().map(|t| &t.version);
+    let declared = match reader.find(wanted, false, named_version)? {
+        None if wanted.is_some() => reader.find(wanted, true, named_version)?,
         found => found,
     };
 
@@ -432,7 +433,12 @@ impl Reader<'_> {
     /// The package `name` names (the root package when `None`), first in `Cargo.toml`, then
     /// `package.json`, then `pyproject.toml`; with `unscoped`, `name` is compared with npm
     /// packages' names without their scope.
-    fn find(&self, name: Option<&str>, unscoped: bool) -> Result<Option<Declared>, Error> {
+    fn find(
+        &self,
+        name: Option<&str>,
+        unscoped: bool,
+        version: Option<&Version>,
+    ) -> Result<Option<Declared>, Error> {
         let named = |ecosystem: Ecosystem, declared: Option<&str>, wanted: &str| {
             if unscoped {
                 ecosystem == Ecosystem::Npm
@@ -496,7 +502,8 @@ impl Reader<'_> {
                     // A virtual workspace whose members share one version: the shared tag
                     // (`v1.0.228`) names that version. A member at a version of its own
                     // (serde's `serde_derive_internals` 0.29.1 beside serde 1.0.228) is not
-                    // one of them: the version most publishable members declare is the shared
+                    // one of them: a member declaring the tag's version is the one it names;
+                    // otherwise the version most publishable members declare is the shared
                     // one, when no other is declared as often.
                     if let Some(ws) = &root.workspace {
                         let mut by_version: BTreeMap<String, Vec<Declared>> = BTreeMap::new();
@@ -510,6 +517,15 @@ impl Reader<'_> {
                             }
                             let d = declared(&pkg, &rel, false);
                             by_version.entry(d.written.clone()).or_default().push(d);
+                        }
+                        if let Some(v) = version
+                            && let Some(key) = by_version
+                                .keys()
+                                .find(|w| package_version(ecosystem, w).as_ref() == Ok(v))
+                                .cloned()
+                            && let Some(mut named) = by_version.remove(&key)
+                        {
+                            return Ok(Some(named.swap_remove(0)));
                         }
                         let most = by_version.values().map(Vec::len).max().unwrap_or(0);
                         let mut leaders = by_version.into_values().filter(|v| v.len() == most);
