@@ -468,14 +468,24 @@ fn apply_tag_conventions(repos: &[DiscoveredRepo], packages: &mut [Package]) -> 
                 }
             }
         }
+        // The repository's tags, listed once: detection, the shared-tag split and
+        // tag-versioned packages all read them.
+        let mut listed: Option<Vec<String>> = None;
+        let tags_of = |listed: &mut Option<Vec<String>>| -> Result<Vec<String>, Error> {
+            if listed.is_none() {
+                *listed = Some(
+                    lockstep_snapshot::list_tag_names(&repo.dir).map_err(|source| Error::Git {
+                        repo: repo.entry.name.clone(),
+                        source,
+                    })?,
+                );
+            }
+            Ok(listed.clone().unwrap_or_default())
+        };
         let detected = if configured.is_some() {
             crate::tags::Detected::Default
         } else {
-            let tags: Vec<String> =
-                lockstep_snapshot::list_tag_names(&repo.dir).map_err(|source| Error::Git {
-                    repo: repo.entry.name.clone(),
-                    source,
-                })?;
+            let tags: Vec<String> = tags_of(&mut listed)?;
             crate::tags::detect(&tags, &names, top.as_deref()).map_err(|candidates| {
                 Error::AmbiguousTags {
                     repo: repo.entry.name.clone(),
@@ -486,11 +496,7 @@ fn apply_tag_conventions(repos: &[DiscoveredRepo], packages: &mut [Package]) -> 
         let mut formats =
             crate::tags::formats(configured.as_ref(), &detected, &names, top.as_deref());
         if configured.is_none() && names.len() > 1 {
-            let tags: Vec<String> =
-                lockstep_snapshot::list_tag_names(&repo.dir).map_err(|source| Error::Git {
-                    repo: repo.entry.name.clone(),
-                    source,
-                })?;
+            let tags: Vec<String> = tags_of(&mut listed)?;
             // A tag-versioned package's version is read from these tags below: it is at the
             // shared version by construction, never apart.
             let versions: BTreeMap<&str, &semver::Version> = packages
@@ -516,11 +522,7 @@ fn apply_tag_conventions(repos: &[DiscoveredRepo], packages: &mut [Package]) -> 
             .iter()
             .any(|p| p.repo == repo.entry.name && p.tag_versioned)
         {
-            let tags: Vec<String> =
-                lockstep_snapshot::list_tag_names(&repo.dir).map_err(|source| Error::Git {
-                    repo: repo.entry.name.clone(),
-                    source,
-                })?;
+            let tags: Vec<String> = tags_of(&mut listed)?;
             let single = names.len() == 1;
             for p in packages
                 .iter_mut()
