@@ -68,19 +68,22 @@ pub fn detect(
         sorted.sort_unstable();
         sorted.windows(2).all(|w| w[0] != w[1])
     };
+    let known: std::collections::HashSet<&str> = packages.iter().map(String::as_str).collect();
     let mut counts: Vec<(usize, TagFormat)> = Vec::new();
     for template in CONVENTIONS {
         let Ok(format) = TagFormat::parse_template(template) else {
             continue;
         };
-        if format.unscoped() && !unscoped_unique {
+        // Without a scoped name the `{unscoped}` conventions read exactly what their twins
+        // read: not tried (a large repository has thousands of tags).
+        if format.unscoped() && (!unscoped_unique || !packages.iter().any(|p| p.starts_with('@'))) {
             continue;
         }
         let n = tags
             .iter()
             .filter(|t| match format.parse(t) {
                 Some((Some(name), _)) if format.unscoped() => unscoped.contains(&name.as_str()),
-                Some((Some(name), _)) => packages.contains(&name),
+                Some((Some(name), _)) => known.contains(name.as_str()),
                 Some((None, _)) => true,
                 None => false,
             })
