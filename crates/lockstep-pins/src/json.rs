@@ -27,7 +27,15 @@ pub(crate) struct Member {
     pub(crate) value: Node,
 }
 
+/// The kind of a `true` literal (a boolean, as messages say).
+const TRUE: &str = "a boolean (true)";
+
 impl Node {
+    /// Whether this is the literal `true`.
+    pub(crate) fn is_true(&self) -> bool {
+        matches!(self, Node::Other { kind, .. } if *kind == TRUE)
+    }
+
     /// The last member named `key` (JSON.parse keeps the last duplicate).
     pub(crate) fn get(&self, key: &str) -> Option<&Node> {
         match self {
@@ -91,7 +99,8 @@ impl Scanner<'_> {
             b't' | b'f' | b'n' => {
                 let rest = &self.text[self.pos..];
                 let (word, kind) = [
-                    ("true", "a boolean"),
+                    // Both "a boolean" in messages; told apart by [`Node::is_true`].
+                    ("true", TRUE),
                     ("false", "a boolean"),
                     ("null", "null"),
                 ]

@@ -413,7 +413,8 @@ pub(crate) fn package(text: &str) -> Result<Package, Error> {
         name,
         version,
         workspace,
-        publish: true,
+        // `"private": true`: npm refuses to publish it.
+        publish: !root.get("private").is_some_and(Node::is_true),
     })
 }
 

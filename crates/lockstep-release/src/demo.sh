@@ -110,8 +110,9 @@ GIT_AUTHOR_DATE="2026-01-02T12:00:00Z" GIT_COMMITTER_DATE="2026-01-02T12:00:00Z"
 
 cat > "$dest/cascade.toml" <<TOML
 # The demo cascade: every repository, upstream first. Packages and edges are discovered
-# from each repository's own manifests. The crates are `publish = false` (they are pinned by
-# git tag, never published): `release_unpublished` releases them all the same.
+# from each repository's own manifests. The crates are `publish = false` and the console
+# `"private": true` (pinned by git tag, never published): `release_unpublished` releases them
+# all the same.
 [[repo]]
 name = "manifest"
 path = "manifest"
@@ -152,6 +153,7 @@ release_unpublished = true
 name = "console"
 path = "console"
 smoke = "sh smoke.sh"
+release_unpublished = true
 
 [[repo]]
 name = "sdk-python"
