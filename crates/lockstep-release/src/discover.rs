@@ -307,7 +307,15 @@ pub fn discover(config: &LoadedConfig) -> Result<Discovered, Error> {
             {
                 registry_pins.push((p.name.clone(), upstream.name.clone(), file.clone()));
             }
-            match pin_spec(&dep.pin) {
+            // npm's `workspace:` protocol (pnpm, Yarn): the member in this repository, by
+            // link; the registry range is written at publish time, so no edit is needed.
+            let pin = match (p.ecosystem, &dep.pin) {
+                (Ecosystem::Npm, Pin::Inherited) if upstream.repo == p.repo => {
+                    Ok(PinSpec::Path("workspace:".into()))
+                }
+                _ => pin_spec(&dep.pin),
+            };
+            match pin {
                 Ok(pin) => edges.push(Edge::new(&p.name, &upstream.name, kind, pin, file)),
                 Err(why) => notes.push(Note {
                     repo: p.repo.clone(),
@@ -609,6 +617,48 @@ fn split_shared(
     }
 }
 
+/// The `packages:` list of a `pnpm-workspace.yaml`: a block list (`- "packages/*"`) or a flow
+/// list (`[a, b]`), quotes removed. Only that key is read.
+pub(crate) fn pnpm_packages(text: &str) -> Vec<String> {
+    let unquote = |s: &str| {
+        let s = s.trim();
+        let s = s.split(" #").next().unwrap_or(s).trim();
+        s.trim_matches(|c| c == '"' || c == '\'').to_owned()
+    };
+    let mut out = Vec::new();
+    let mut lines = text.lines().peekable();
+    while let Some(line) = lines.next() {
+        let Some(rest) = line.strip_prefix("packages:") else {
+            continue;
+        };
+        let rest = rest.trim();
+        if let Some(flow) = rest.strip_prefix('[') {
+            let flow = flow.split(']').next().unwrap_or("");
+            out.extend(flow.split(',').map(unquote).filter(|s| !s.is_empty()));
+            break;
+        }
+        while let Some(next) = lines.peek() {
+            let t = next.trim();
+            if t.is_empty() || t.starts_with('#') {
+                lines.next();
+                continue;
+            }
+            if !next.starts_with([' ', '\t', '-']) {
+                break;
+            }
+            if let Some(item) = t.strip_prefix('-') {
+                let item = unquote(item);
+                if !item.is_empty() {
+                    out.push(item);
+                }
+            }
+            lines.next();
+        }
+        break;
+    }
+    out
+}
+
 /// The planner's view of a pin; `Err` says why a dependency cannot be one.
 fn pin_spec(pin: &Pin) -> Result<PinSpec, String> {
     Ok(match pin {
@@ -694,9 +744,14 @@ impl RepoReader<'_> {
                 .filter(|d| d.kind == lockstep_pins::DepKind::Workspace)
                 .cloned()
                 .collect();
+            // A pnpm workspace lists its packages in pnpm-workspace.yaml, not package.json.
+            let pnpm = match (eco, &root.workspace) {
+                (Ecosystem::Npm, None) => self.pnpm_workspace()?,
+                _ => None,
+            };
             let ws_root = WorkspaceRoot {
                 file,
-                workspace: root.workspace.as_ref(),
+                workspace: root.workspace.as_ref().or(pnpm.as_ref()),
                 deps: &workspace_deps,
             };
             // The root itself, unless it is a virtual manifest.
@@ -803,6 +858,24 @@ impl RepoReader<'_> {
         })
     }
 
+    /// The members of a pnpm workspace (`packages:` in `pnpm-workspace.yaml`, `!` patterns
+    /// excluded), when the repository has that file.
+    fn pnpm_workspace(&mut self) -> Result<Option<lockstep_pins::Workspace>, Error> {
+        let path = self.dir.join("pnpm-workspace.yaml");
+        if !path.is_file() {
+            return Ok(None);
+        }
+        let text = self.read_text(&path)?;
+        let mut ws = lockstep_pins::Workspace::default();
+        for pattern in pnpm_packages(&text) {
+            match pattern.strip_prefix('!') {
+                Some(excluded) => ws.exclude.push(excluded.to_owned()),
+                None => ws.members.push(pattern),
+            }
+        }
+        Ok(Some(ws))
+    }
+
     /// Member directories (relative, `/`-separated, sorted) of a workspace: globs expanded,
     /// excludes removed, only directories holding `file`.
     fn members(&mut self, ws: &lockstep_pins::Workspace, file: &str) -> Result<Vec<String>, Error> {
@@ -874,6 +947,17 @@ impl RepoReader<'_> {
 
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn pnpm_workspace_packages_are_read_in_block_and_flow_form() {
+        let block = "# comment\npackages:\n  # the libraries\n  - \"packages/*\"\n  - 'apps/*' # apps\n  - \"!**/test/**\"\ncatalog:\n  react: ^18\n";
+        assert_eq!(
+            pnpm_packages(block),
+            ["packages/*", "apps/*", "!**/test/**"]
+        );
+        assert_eq!(pnpm_packages("packages: [a, \"b/*\"]\n"), ["a", "b/*"]);
+        assert!(pnpm_packages("catalog:\n  - x\n").is_empty());
+    }
+
     use super::*;
     use semver::Version;
 

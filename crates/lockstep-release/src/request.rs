@@ -241,6 +241,24 @@ pub fn plan(discovered: &Discovered, options: &PlanOptions) -> Result<Plan, Plan
         }
     }
     let mut plan = lockstep_cascade::plan(&graph, &request)?;
+    // npm's `workspace:` protocol needs no edit, but pnpm and Yarn turn it into a range of the
+    // dependency's version at publish time: a dependent left unreleased keeps the range of
+    // its last publication.
+    for e in discovered.edges.iter().filter(|e| {
+        e.kind != lockstep_cascade::DepKind::Dev
+            && matches!(&e.pin, lockstep_cascade::PinSpec::Path(p) if p.starts_with("workspace:"))
+    }) {
+        let (Some(up), true) = (
+            plan.step(&e.dependency).filter(|s| s.release),
+            plan.not_released.iter().any(|x| x.package == e.dependent),
+        ) else {
+            continue;
+        };
+        joined.push(format!(
+            "{} depends on {} by `workspace:`, which is written as a range of {}'s version when it is published: its last publication's range may not admit {} {}; --release-dependents always releases it too",
+            e.dependent, e.dependency, e.dependency, e.dependency, up.to
+        ));
+    }
     if !joined.is_empty() {
         plan.notes.extend(joined);
         plan.digest = plan.compute_digest();

@@ -559,6 +559,64 @@ fn a_tag_versioned_binding_under_a_shared_tag_is_released_with_its_crate() {
 }
 
 #[test]
+fn a_pnpm_workspace_is_read_and_tagged_in_its_convention() {
+    let m = Mono::new();
+    let (code, out, err) = m.lockstep("pnpmws.toml", &["--status", "--check", "--json"]);
+    assert_eq!(code, 0, "{out}{err}");
+    let status: Value = serde_json::from_str(&out).unwrap();
+    assert_eq!(
+        names(&status["packages"], "name"),
+        ["@acme/cli", "@acme/repository", "@acme/types"]
+            .map(String::from)
+            .into()
+    );
+    // workspace:^ needs no edit; the plan says the dependent's published range may lag.
+    let plan = m.plan("pnpmws.toml", &["--from", "@acme/types", "--bump", "major"]);
+    assert_eq!(
+        names(&plan["not_released"], "package"),
+        ["@acme/cli".to_owned()].into()
+    );
+    assert!(
+        plan["notes"].as_array().unwrap().iter().any(|n| n
+            .as_str()
+            .unwrap()
+            .starts_with("@acme/cli depends on @acme/types by `workspace:`")),
+        "{plan:#}"
+    );
+    let args = [
+        "--from",
+        "@acme/types",
+        "--bump",
+        "major",
+        "--release-dependents",
+        "always",
+    ];
+    let (code, _, err) = m.lockstep("pnpmws.toml", &[&args[..], &["--yes"]].concat());
+    assert_eq!(code, 0, "{err}");
+    let tags = m.git("pnpmws", &["tag", "--points-at", "HEAD"]);
+    assert_eq!(tags, "@acme/cli@3.0.2\n@acme/types@8.0.0");
+    let out = m
+        .command(env!("CARGO_BIN_EXE_lockstep"))
+        .args(["tag-check", "--repo"])
+        .arg(m.dir().join("pnpmws"))
+        .args(tags.lines())
+        .output()
+        .unwrap();
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stdout)
+    );
+    let cli: Value = serde_json::from_str(
+        &std::fs::read_to_string(m.dir().join("pnpmws/packages/cli/package.json")).unwrap(),
+    )
+    .unwrap();
+    assert_eq!(cli["version"], "3.0.2");
+    assert_eq!(cli["dependencies"]["@acme/types"], "workspace:^");
+}
+
+#[test]
 fn npm_members_tagged_without_their_scope_keep_that_convention() {
     let m = Mono::new();
     // npm/cli's convention (release-please): `arbor-v8.0.0` for @acme/arbor, beside an

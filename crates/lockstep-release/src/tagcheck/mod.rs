@@ -453,6 +453,12 @@ impl Reader<'_> {
                 continue;
             };
             let ws_version = root.workspace.as_ref().and_then(|w| w.version.clone());
+            // A pnpm workspace lists its members in pnpm-workspace.yaml.
+            let workspace = match (&root.workspace, ecosystem) {
+                (Some(ws), _) => Some(ws.clone()),
+                (None, Ecosystem::Npm) => self.pnpm_workspace()?,
+                _ => None,
+            };
             let declared = |pkg: &lockstep_pins::Package, file: &str, prefixed: bool| {
                 let pkg_name = pkg.name.clone();
                 let written = match &pkg.version {
@@ -505,7 +511,7 @@ impl Reader<'_> {
                     // one of them: a member declaring the tag's version is the one it names;
                     // otherwise the version most publishable members declare is the shared
                     // one, when no other is declared as often.
-                    if let Some(ws) = &root.workspace {
+                    if let Some(ws) = &workspace {
                         let mut by_version: BTreeMap<String, Vec<Declared>> = BTreeMap::new();
                         for member in self.members(ws)? {
                             let rel = format!("{member}/{file}");
@@ -540,7 +546,7 @@ impl Reader<'_> {
                     if named(ecosystem, root.name.as_deref(), name) {
                         return Ok(Some(declared(&root, file, true)));
                     }
-                    let Some(ws) = &root.workspace else {
+                    let Some(ws) = &workspace else {
                         continue;
                     };
                     for member in self.members(ws)? {
@@ -584,6 +590,29 @@ impl Reader<'_> {
 
     /// Member directories of a workspace at the commit: patterns expanded against the
     /// commit's tree, excludes removed, sorted.
+    /// The pnpm workspace at the commit, when it has `pnpm-workspace.yaml`.
+    fn pnpm_workspace(&self) -> Result<Option<lockstep_pins::Workspace>, Error> {
+        let Some(bytes) = self
+            .tree
+            .read("pnpm-workspace.yaml")
+            .map_err(|source| Error::Git {
+                repo: self.repo_dir.to_owned(),
+                what: format!("pnpm-workspace.yaml at {}", self.tag),
+                source,
+            })?
+        else {
+            return Ok(None);
+        };
+        let mut ws = lockstep_pins::Workspace::default();
+        for pattern in crate::discover::pnpm_packages(&String::from_utf8_lossy(&bytes)) {
+            match pattern.strip_prefix('!') {
+                Some(excluded) => ws.exclude.push(excluded.to_owned()),
+                None => ws.members.push(pattern),
+            }
+        }
+        Ok(Some(ws))
+    }
+
     fn members(&self, ws: &lockstep_pins::Workspace) -> Result<Vec<String>, Error> {
         let excluded: Vec<String> = ws.exclude.iter().map(|e| clean(e)).collect();
         let mut out = Vec::new();
