@@ -617,9 +617,22 @@ fn split_shared(
     }
 }
 
+/// The workspace a `pnpm-workspace.yaml` describes: its `packages:` patterns as members,
+/// those starting with `!` as excluded.
+pub(crate) fn pnpm_workspace(text: &str) -> lockstep_pins::Workspace {
+    let mut ws = lockstep_pins::Workspace::default();
+    for pattern in pnpm_packages(text) {
+        match pattern.strip_prefix('!') {
+            Some(excluded) => ws.exclude.push(excluded.to_owned()),
+            None => ws.members.push(pattern),
+        }
+    }
+    ws
+}
+
 /// The `packages:` list of a `pnpm-workspace.yaml`: a block list (`- "packages/*"`) or a flow
 /// list (`[a, b]`), quotes removed. Only that key is read.
-pub(crate) fn pnpm_packages(text: &str) -> Vec<String> {
+fn pnpm_packages(text: &str) -> Vec<String> {
     let unquote = |s: &str| {
         let s = s.trim();
         let s = s.split(" #").next().unwrap_or(s).trim();
@@ -866,14 +879,7 @@ impl RepoReader<'_> {
             return Ok(None);
         }
         let text = self.read_text(&path)?;
-        let mut ws = lockstep_pins::Workspace::default();
-        for pattern in pnpm_packages(&text) {
-            match pattern.strip_prefix('!') {
-                Some(excluded) => ws.exclude.push(excluded.to_owned()),
-                None => ws.members.push(pattern),
-            }
-        }
-        Ok(Some(ws))
+        Ok(Some(pnpm_workspace(&text)))
     }
 
     /// Member directories (relative, `/`-separated, sorted) of a workspace: globs expanded,

@@ -160,6 +160,25 @@ impl Mono {
         (file, json)
     }
 
+    /// `lockstep tag-check --repo REPO TAGS…`: its exit code and standard output.
+    fn tag_check<'t>(
+        &self,
+        repo: &str,
+        tags: impl IntoIterator<Item = &'t str>,
+    ) -> (Option<i32>, String) {
+        let out = self
+            .command(env!("CARGO_BIN_EXE_lockstep"))
+            .args(["tag-check", "--repo"])
+            .arg(self.dir().join(repo))
+            .args(tags)
+            .output()
+            .unwrap();
+        (
+            out.status.code(),
+            String::from_utf8_lossy(&out.stdout).into_owned(),
+        )
+    }
+
     fn git(&self, repo: &str, args: &[&str]) -> String {
         let out = self
             .command("git")
@@ -198,6 +217,20 @@ fn names(list: &Value, key: &str) -> BTreeSet<String> {
         .unwrap()
         .iter()
         .map(|x| x[key].as_str().unwrap().to_owned())
+        .collect()
+}
+
+/// The released steps: package → (new version, tag).
+fn released_at(plan: &Value) -> BTreeMap<&str, (&str, &str)> {
+    steps(plan)
+        .into_iter()
+        .filter(|s| s["release"] != false)
+        .map(|s| {
+            (
+                s["package"].as_str().unwrap(),
+                (s["to"].as_str().unwrap(), s["tag"].as_str().unwrap()),
+            )
+        })
         .collect()
 }
 
@@ -367,16 +400,7 @@ fn tag_conventions_are_read_from_the_repository() {
         "shared.toml",
         &["--from", "shared-derive", "--bump", "minor"],
     );
-    let released: BTreeMap<&str, (&str, &str)> = steps(&plan)
-        .iter()
-        .filter(|s| s["release"] != false)
-        .map(|s| {
-            (
-                s["package"].as_str().unwrap(),
-                (s["to"].as_str().unwrap(), s["tag"].as_str().unwrap()),
-            )
-        })
-        .collect();
+    let released = released_at(&plan);
     assert_eq!(
         released,
         [
@@ -464,16 +488,7 @@ fn cargo_release_settings_decide_tags_and_who_is_released_together() {
     assert_eq!(code, 0, "{out}");
     let args = ["--from", "crtop_builder", "--bump", "minor"];
     let plan = m.plan("cr.toml", &args);
-    let released: BTreeMap<&str, (&str, &str)> = steps(&plan)
-        .iter()
-        .filter(|s| s["release"] != false)
-        .map(|s| {
-            (
-                s["package"].as_str().unwrap(),
-                (s["to"].as_str().unwrap(), s["tag"].as_str().unwrap()),
-            )
-        })
-        .collect();
+    let released = released_at(&plan);
     assert_eq!(
         released,
         [
@@ -491,19 +506,8 @@ fn cargo_release_settings_decide_tags_and_who_is_released_together() {
     let (code, _, err) = m.lockstep("cr.toml", &[&args[..], &["--yes"]].concat());
     assert_eq!(code, 0, "{err}");
     assert_eq!(m.git("cr", &["tag", "--points-at", "HEAD"]), "v2.2.0");
-    let out = m
-        .command(env!("CARGO_BIN_EXE_lockstep"))
-        .args(["tag-check", "--repo"])
-        .arg(m.dir().join("cr"))
-        .arg("v2.2.0")
-        .output()
-        .unwrap();
-    assert_eq!(
-        out.status.code(),
-        Some(0),
-        "{}",
-        String::from_utf8_lossy(&out.stdout)
-    );
+    let (code, out) = m.tag_check("cr", ["v2.2.0"]);
+    assert_eq!(code, Some(0), "{out}");
     let versions: BTreeMap<String, String> = m.metadata("cr", true)["packages"]
         .as_array()
         .unwrap()
@@ -534,15 +538,7 @@ fn a_tag_versioned_binding_under_a_shared_tag_is_released_with_its_crate() {
     assert_eq!(code, 0, "{out}");
     let args = ["--from", "corers", "--bump", "patch"];
     let plan = m.plan("pyrs.toml", &args);
-    let released: BTreeMap<&str, (&str, &str)> = steps(&plan)
-        .iter()
-        .map(|s| {
-            (
-                s["package"].as_str().unwrap(),
-                (s["to"].as_str().unwrap(), s["tag"].as_str().unwrap()),
-            )
-        })
-        .collect();
+    let released = released_at(&plan);
     assert_eq!(
         released,
         [
@@ -595,19 +591,8 @@ fn a_pnpm_workspace_is_read_and_tagged_in_its_convention() {
     assert_eq!(code, 0, "{err}");
     let tags = m.git("pnpmws", &["tag", "--points-at", "HEAD"]);
     assert_eq!(tags, "@acme/cli@3.0.2\n@acme/types@8.0.0");
-    let out = m
-        .command(env!("CARGO_BIN_EXE_lockstep"))
-        .args(["tag-check", "--repo"])
-        .arg(m.dir().join("pnpmws"))
-        .args(tags.lines())
-        .output()
-        .unwrap();
-    assert_eq!(
-        out.status.code(),
-        Some(0),
-        "{}",
-        String::from_utf8_lossy(&out.stdout)
-    );
+    let (code, out) = m.tag_check("pnpmws", tags.lines());
+    assert_eq!(code, Some(0), "{out}");
     let cli: Value = serde_json::from_str(
         &std::fs::read_to_string(m.dir().join("pnpmws/packages/cli/package.json")).unwrap(),
     )
@@ -666,19 +651,8 @@ fn npm_members_tagged_without_their_scope_keep_that_convention() {
         "~8.1.0"
     );
     // tag-check reads the new tags the same way.
-    let out = m
-        .command(env!("CARGO_BIN_EXE_lockstep"))
-        .args(["tag-check", "--repo"])
-        .arg(m.dir().join("npmws"))
-        .args(["arbor-v8.1.0", "v3.2.1"])
-        .output()
-        .unwrap();
-    assert_eq!(
-        out.status.code(),
-        Some(0),
-        "{}",
-        String::from_utf8_lossy(&out.stdout)
-    );
+    let (code, out) = m.tag_check("npmws", ["arbor-v8.1.0", "v3.2.1"]);
+    assert_eq!(code, Some(0), "{out}");
 }
 
 #[test]
@@ -831,19 +805,7 @@ fn only_refuses_a_repository_whose_upstream_is_not_released_yet() {
 #[test]
 fn tag_check_follows_the_repository_convention() {
     let m = Mono::new();
-    let check = |repo: &str, tag: &str| {
-        let out = m
-            .command(env!("CARGO_BIN_EXE_lockstep"))
-            .args(["tag-check", "--repo"])
-            .arg(m.dir().join(repo))
-            .arg(tag)
-            .output()
-            .unwrap();
-        (
-            out.status.code(),
-            String::from_utf8_lossy(&out.stdout).into_owned(),
-        )
-    };
+    let check = |repo: &str, tag: &str| m.tag_check(repo, [tag]);
     // Bare X.Y.Z for the top-level crate beside NAME-X.Y.Z for the member; one shared vX.Y.Z
     // for a virtual workspace whose members share the version; NAME-vX.Y.Z per member.
     for (repo, tag) in [
@@ -893,18 +855,8 @@ fn tag_versioned_packages_are_released_by_their_tags() {
         "chore(release): pydown v0.4.1"
     );
     // The hook's rule: a strict SemVer tag is a tag-versioned package's version.
-    let out = m
-        .command(env!("CARGO_BIN_EXE_lockstep"))
-        .args(["tag-check", "--repo"])
-        .arg(m.dir().join("pydown"))
-        .arg("v0.4.1")
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stdout)
-    );
+    let (code, out) = m.tag_check("pydown", ["v0.4.1"]);
+    assert_eq!(code, Some(0), "{out}");
 }
 
 /// Runs `updown.toml` (`upcrate --bump major`: up publishes, down waits for it) with a

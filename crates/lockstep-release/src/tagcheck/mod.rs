@@ -603,14 +603,9 @@ impl Reader<'_> {
         else {
             return Ok(None);
         };
-        let mut ws = lockstep_pins::Workspace::default();
-        for pattern in crate::discover::pnpm_packages(&String::from_utf8_lossy(&bytes)) {
-            match pattern.strip_prefix('!') {
-                Some(excluded) => ws.exclude.push(excluded.to_owned()),
-                None => ws.members.push(pattern),
-            }
-        }
-        Ok(Some(ws))
+        Ok(Some(crate::discover::pnpm_workspace(
+            &String::from_utf8_lossy(&bytes),
+        )))
     }
 
     fn members(&self, ws: &lockstep_pins::Workspace) -> Result<Vec<String>, Error> {
