@@ -11,10 +11,15 @@
 //! convention is read from its tags ([`crate::tags`]). User-level files (`~/.release.toml`)
 //! are not read: a release must not depend on who runs it.
 
+use std::collections::BTreeMap;
 use std::path::Path;
+
+use lockstep_cascade::{Ecosystem, Package};
 
 use lockstep_vocab::TagFormat;
 use toml_edit::{DocumentMut, Item};
+
+use crate::discover::{DiscoveredRepo, Note};
 
 /// One crate's cargo-release settings that the cascade follows.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -153,6 +158,55 @@ fn template(cargo_release: &str) -> Result<TagFormat, String> {
         ));
     }
     TagFormat::parse_template(&ours).map_err(|e| format!("cargo-release tag-name: {e}"))
+}
+
+/// Follows what each Cargo package's cargo-release settings say ([`crate::cargo_release`]):
+/// its tag format (kept in [`Package::tag`] for [`crate::conventions::apply`], which lets
+/// `cascade.toml` override it), `release = false` (released like an unpublished package:
+/// edited, not released), and `shared-version` groups, returned.
+pub(crate) fn apply(
+    repos: &[DiscoveredRepo],
+    packages: &mut [Package],
+    notes: &mut Vec<Note>,
+) -> Vec<Vec<String>> {
+    let mut groups: BTreeMap<(String, String), Vec<String>> = BTreeMap::new();
+    for repo in repos {
+        let workspace = Workspace::read(&repo.dir);
+        for p in packages
+            .iter_mut()
+            .filter(|p| p.repo == repo.entry.name && p.ecosystem == Ecosystem::Cargo)
+        {
+            let Some(found) = settings(&repo.dir, &workspace, &p.manifest) else {
+                continue;
+            };
+            match found.tag {
+                Some(Ok(format)) => p.tag = Some(format),
+                Some(Err(why)) => notes.push(Note {
+                    repo: repo.entry.name.clone(),
+                    file: p.manifest.clone(),
+                    message: format!("{}: {why}; its tags are read instead", p.name),
+                }),
+                None => {}
+            }
+            if found.release == Some(false) {
+                p.publish = false;
+            }
+            if let Some(group) = found.shared_version {
+                groups
+                    .entry((repo.entry.name.clone(), group))
+                    .or_default()
+                    .push(p.name.clone());
+            }
+        }
+    }
+    groups
+        .into_values()
+        .filter(|g| g.len() > 1)
+        .map(|mut g| {
+            g.sort();
+            g
+        })
+        .collect()
 }
 
 #[cfg(test)]

@@ -361,7 +361,7 @@ pub fn discover(config: &LoadedConfig) -> Result<Discovered, Error> {
     }
     let mut packages: Vec<Package> = found.into_iter().map(|f| f.package).collect();
     packages.sort_by(|a, b| a.name.cmp(&b.name));
-    let mut shared_versions = apply_cargo_release(&repos, &mut packages, &mut notes);
+    let mut shared_versions = crate::cargo_release::apply(&repos, &mut packages, &mut notes);
     shared_versions.extend(
         inheriting
             .into_values()
@@ -371,7 +371,7 @@ pub fn discover(config: &LoadedConfig) -> Result<Discovered, Error> {
                 g
             }),
     );
-    apply_tag_conventions(&repos, &mut packages)?;
+    crate::conventions::apply(&repos, &mut packages)?;
     Ok(Discovered {
         config: config.clone(),
         repos,
@@ -388,288 +388,12 @@ pub fn discover(config: &LoadedConfig) -> Result<Discovered, Error> {
     })
 }
 
-/// Follows what each Cargo package's cargo-release settings say ([`crate::cargo_release`]):
-/// its tag format (kept in [`Package::tag`] for [`apply_tag_conventions`], which lets
-/// `cascade.toml` override it), `release = false` (released like an unpublished package:
-/// edited, not released), and `shared-version` groups, returned.
-fn apply_cargo_release(
-    repos: &[DiscoveredRepo],
-    packages: &mut [Package],
-    notes: &mut Vec<Note>,
-) -> Vec<Vec<String>> {
-    let mut groups: BTreeMap<(String, String), Vec<String>> = BTreeMap::new();
-    for repo in repos {
-        let workspace = crate::cargo_release::Workspace::read(&repo.dir);
-        for p in packages
-            .iter_mut()
-            .filter(|p| p.repo == repo.entry.name && p.ecosystem == Ecosystem::Cargo)
-        {
-            let Some(found) = crate::cargo_release::settings(&repo.dir, &workspace, &p.manifest)
-            else {
-                continue;
-            };
-            match found.tag {
-                Some(Ok(format)) => p.tag = Some(format),
-                Some(Err(why)) => notes.push(Note {
-                    repo: repo.entry.name.clone(),
-                    file: p.manifest.clone(),
-                    message: format!("{}: {why}; its tags are read instead", p.name),
-                }),
-                None => {}
-            }
-            if found.release == Some(false) {
-                p.publish = false;
-            }
-            if let Some(group) = found.shared_version {
-                groups
-                    .entry((repo.entry.name.clone(), group))
-                    .or_default()
-                    .push(p.name.clone());
-            }
-        }
-    }
-    groups
-        .into_values()
-        .filter(|g| g.len() > 1)
-        .map(|mut g| {
-            g.sort();
-            g
-        })
-        .collect()
-}
-
 /// npm's stand-ins for a version that CI injects from the tag at publish time.
 fn is_placeholder(version: &str) -> bool {
     matches!(
         version.trim(),
         "0.0.0-dev" | "0.0.0-development" | "0.0.0-semantically-released"
     )
-}
-
-/// Gives each package its repository's release tag format: `tag = "…"` from `cascade.toml`,
-/// else the convention its existing tags follow (see [`crate::tags`]).
-fn apply_tag_conventions(repos: &[DiscoveredRepo], packages: &mut [Package]) -> Result<(), Error> {
-    for repo in repos {
-        let names: Vec<String> = packages
-            .iter()
-            .filter(|p| p.repo == repo.entry.name)
-            .map(|p| p.name.clone())
-            .collect();
-        let top = packages
-            .iter()
-            .find(|p| p.repo == repo.entry.name && !p.manifest.contains('/'))
-            .map(|p| p.name.clone());
-        let configured = repo
-            .entry
-            .tag
-            .as_deref()
-            .and_then(|t| lockstep_vocab::TagFormat::parse_template(t).ok());
-        if let Some(f) = configured.as_ref().filter(|f| f.unscoped()) {
-            let mut seen: BTreeMap<&str, &str> = BTreeMap::new();
-            for n in &names {
-                if let Some(other) = seen.insert(lockstep_vocab::unscoped(n), n) {
-                    return Err(Error::TagCollision {
-                        repo: repo.entry.name.clone(),
-                        format: f.template().to_owned(),
-                        packages: vec![other.to_owned(), n.clone()],
-                    });
-                }
-            }
-        }
-        // The repository's tags, listed once: detection, the shared-tag split and
-        // tag-versioned packages all read them.
-        let mut listed: Option<Vec<String>> = None;
-        let tags_of = |listed: &mut Option<Vec<String>>| -> Result<Vec<String>, Error> {
-            if listed.is_none() {
-                *listed = Some(
-                    lockstep_snapshot::list_tag_names(&repo.dir).map_err(|source| Error::Git {
-                        repo: repo.entry.name.clone(),
-                        source,
-                    })?,
-                );
-            }
-            Ok(listed.clone().unwrap_or_default())
-        };
-        let detected = if configured.is_some() {
-            crate::tags::Detected::Default
-        } else {
-            let tags: Vec<String> = tags_of(&mut listed)?;
-            crate::tags::detect(&tags, &names, top.as_deref()).map_err(|candidates| {
-                Error::AmbiguousTags {
-                    repo: repo.entry.name.clone(),
-                    candidates,
-                }
-            })?
-        };
-        let mut formats =
-            crate::tags::formats(configured.as_ref(), &detected, &names, top.as_deref());
-        if configured.is_none() && names.len() > 1 {
-            let tags: Vec<String> = tags_of(&mut listed)?;
-            // A tag-versioned package's version is read from these tags below: it is at the
-            // shared version by construction, never apart.
-            let versions: BTreeMap<&str, &semver::Version> = packages
-                .iter()
-                .filter(|p| p.repo == repo.entry.name && !p.tag_versioned)
-                .map(|p| (p.name.as_str(), &p.version))
-                .collect();
-            split_shared(&mut formats, &tags, &versions);
-        }
-        for p in packages.iter_mut().filter(|p| p.repo == repo.entry.name) {
-            // cargo-release's own setting, already in place, wins over what the tags suggest;
-            // `tag` in cascade.toml wins over both.
-            if p.tag.is_some() && configured.is_none() {
-                continue;
-            }
-            if let Some(f) = formats.get(&p.name) {
-                p.tag = Some(f.clone());
-            }
-        }
-        // Tag-versioned packages: the current version is the latest release tag naming them
-        // in the repository's convention (0.0.0 before the first release).
-        if packages
-            .iter()
-            .any(|p| p.repo == repo.entry.name && p.tag_versioned)
-        {
-            let tags: Vec<String> = tags_of(&mut listed)?;
-            let single = names.len() == 1;
-            for p in packages
-                .iter_mut()
-                .filter(|p| p.repo == repo.entry.name && p.tag_versioned)
-            {
-                let format = p.tag.clone().unwrap_or_else(|| {
-                    if single {
-                        lockstep_vocab::TagFormat::v_version()
-                    } else {
-                        lockstep_vocab::TagFormat::name_v_version()
-                    }
-                });
-                let latest = tags
-                    .iter()
-                    .filter_map(|t| format.parse(t))
-                    .filter(|(n, v)| {
-                        n.as_deref()
-                            .is_none_or(|n| n == format.name_in_tag(&p.name))
-                            && v.pre.is_empty()
-                    })
-                    .map(|(_, v)| v)
-                    .max();
-                if let Some(v) = latest {
-                    p.version = v;
-                }
-            }
-        }
-    }
-    Ok(())
-}
-
-/// A detected shared tag (`v1.0.228`) names the version its packages share: a package of the
-/// repository at another version (serde's `serde_derive_internals` 0.29.1 beside serde
-/// 1.0.228) has never had a tag of its own, and gets the per-package default
-/// (`NAME-vX.Y.Z`) instead of borrowing the shared one.
-fn split_shared(
-    formats: &mut BTreeMap<String, lockstep_vocab::TagFormat>,
-    tags: &[String],
-    versions: &BTreeMap<&str, &semver::Version>,
-) {
-    let shared: Vec<lockstep_vocab::TagFormat> = {
-        let mut list: Vec<_> = formats
-            .values()
-            .filter(|f| !f.per_package())
-            .cloned()
-            .collect();
-        list.dedup();
-        list
-    };
-    for format in shared {
-        let members: Vec<&String> = formats
-            .iter()
-            .filter(|(_, f)| **f == format)
-            .map(|(name, _)| name)
-            .collect();
-        if members.len() < 2 {
-            continue;
-        }
-        // The shared version: the newest release the shared tags name.
-        let Some(latest) = tags
-            .iter()
-            .filter_map(|t| format.parse(t))
-            .map(|(_, v)| v)
-            .filter(|v| v.pre.is_empty())
-            .max()
-        else {
-            continue;
-        };
-        // Only when some package is at it: otherwise nothing tells the group apart.
-        if !members
-            .iter()
-            .any(|m| versions.get(m.as_str()).is_some_and(|v| **v == latest))
-        {
-            continue;
-        }
-        let apart: Vec<String> = members
-            .into_iter()
-            .filter(|m| versions.get(m.as_str()).is_some_and(|v| **v != latest))
-            .cloned()
-            .collect();
-        for name in apart {
-            formats.insert(name, lockstep_vocab::TagFormat::name_v_version());
-        }
-    }
-}
-
-/// The workspace a `pnpm-workspace.yaml` describes: its `packages:` patterns as members,
-/// those starting with `!` as excluded.
-pub(crate) fn pnpm_workspace(text: &str) -> lockstep_pins::Workspace {
-    let mut ws = lockstep_pins::Workspace::default();
-    for pattern in pnpm_packages(text) {
-        match pattern.strip_prefix('!') {
-            Some(excluded) => ws.exclude.push(excluded.to_owned()),
-            None => ws.members.push(pattern),
-        }
-    }
-    ws
-}
-
-/// The `packages:` list of a `pnpm-workspace.yaml`: a block list (`- "packages/*"`) or a flow
-/// list (`[a, b]`), quotes removed. Only that key is read.
-fn pnpm_packages(text: &str) -> Vec<String> {
-    let unquote = |s: &str| {
-        let s = s.trim();
-        let s = s.split(" #").next().unwrap_or(s).trim();
-        s.trim_matches(|c| c == '"' || c == '\'').to_owned()
-    };
-    let mut out = Vec::new();
-    let mut lines = text.lines().peekable();
-    while let Some(line) = lines.next() {
-        let Some(rest) = line.strip_prefix("packages:") else {
-            continue;
-        };
-        let rest = rest.trim();
-        if let Some(flow) = rest.strip_prefix('[') {
-            let flow = flow.split(']').next().unwrap_or("");
-            out.extend(flow.split(',').map(unquote).filter(|s| !s.is_empty()));
-            break;
-        }
-        while let Some(next) = lines.peek() {
-            let t = next.trim();
-            if t.is_empty() || t.starts_with('#') {
-                lines.next();
-                continue;
-            }
-            if !next.starts_with([' ', '\t', '-']) {
-                break;
-            }
-            if let Some(item) = t.strip_prefix('-') {
-                let item = unquote(item);
-                if !item.is_empty() {
-                    out.push(item);
-                }
-            }
-            lines.next();
-        }
-        break;
-    }
-    out
 }
 
 /// The planner's view of a pin; `Err` says why a dependency cannot be one.
@@ -879,7 +603,7 @@ impl RepoReader<'_> {
             return Ok(None);
         }
         let text = self.read_text(&path)?;
-        Ok(Some(pnpm_workspace(&text)))
+        Ok(Some(crate::pnpm::workspace(&text)))
     }
 
     /// Member directories (relative, `/`-separated, sorted) of a workspace: globs expanded,
@@ -953,17 +677,6 @@ impl RepoReader<'_> {
 
 #[cfg(test)]
 mod tests {
-    #[test]
-    fn pnpm_workspace_packages_are_read_in_block_and_flow_form() {
-        let block = "# comment\npackages:\n  # the libraries\n  - \"packages/*\"\n  - 'apps/*' # apps\n  - \"!**/test/**\"\ncatalog:\n  react: ^18\n";
-        assert_eq!(
-            pnpm_packages(block),
-            ["packages/*", "apps/*", "!**/test/**"]
-        );
-        assert_eq!(pnpm_packages("packages: [a, \"b/*\"]\n"), ["a", "b/*"]);
-        assert!(pnpm_packages("catalog:\n  - x\n").is_empty());
-    }
-
     use super::*;
     use semver::Version;
 

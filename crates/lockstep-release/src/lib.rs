@@ -49,6 +49,7 @@ use lockstep_state::{failpoint, fsx};
 
 mod cargo_release;
 mod config;
+mod conventions;
 pub mod demo;
 pub mod demo_python;
 mod discover;
@@ -56,6 +57,7 @@ pub mod emit;
 mod error;
 pub mod execute;
 mod packages;
+mod pnpm;
 pub mod request;
 mod status;
 pub mod tagcheck;

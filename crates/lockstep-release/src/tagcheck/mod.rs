@@ -603,9 +603,9 @@ impl Reader<'_> {
         else {
             return Ok(None);
         };
-        Ok(Some(crate::discover::pnpm_workspace(
-            &String::from_utf8_lossy(&bytes),
-        )))
+        Ok(Some(crate::pnpm::workspace(&String::from_utf8_lossy(
+            &bytes,
+        ))))
     }
 
     fn members(&self, ws: &lockstep_pins::Workspace) -> Result<Vec<String>, Error> {
