@@ -33,8 +33,9 @@ pub struct Request {
     /// Which dependents are released (`--release-dependents`).
     pub release_dependents: ReleaseDependents,
     /// Per start package, why it starts the cascade when that is not the user naming it
-    /// (`released with serde_derive: one shared tag`); its step's reason says so instead of
-    /// `root: --bump minor`.
+    /// (`released with serde_derive (one version)`); with [`Request::bump`], its step's
+    /// reason says so instead of `root` (`released with serde_derive (one version): --bump
+    /// minor`).
     pub why_started: BTreeMap<String, String>,
 }
 

@@ -70,8 +70,6 @@ fn read(repo_dir: &Path, rel: &str, needle: &str) -> Option<DocumentMut> {
 pub(crate) fn settings(repo_dir: &Path, workspace: &Workspace, manifest: &str) -> Option<Settings> {
     let crate_dir = manifest.rsplit_once('/').map_or("", |(dir, _)| dir);
     let at_root = crate_dir.is_empty();
-    // In precedence order.
-    let mut tables: Vec<toml_edit::Table> = Vec::new();
     let joined = |file: &str| {
         if at_root {
             file.to_owned()
@@ -81,23 +79,32 @@ pub(crate) fn settings(repo_dir: &Path, workspace: &Workspace, manifest: &str) -
     };
     // `release` anywhere: the table may be written `[package.metadata.release]`, dotted, or
     // inline under `[package.metadata]`.
-    if let Some(doc) = read(repo_dir, &joined("Cargo.toml"), "release")
-        && let Some(t) = path(doc.as_item(), &["package", "metadata", "release"])
-    {
-        tables.push(t);
-    }
-    if at_root {
-        // The root crate's own release.toml is the repository's: it comes before the
-        // workspace table, as cargo-release applies it as the crate's file.
-        tables.extend(workspace.file.iter().cloned());
-        tables.extend(workspace.metadata.iter().cloned());
+    let own = read(repo_dir, &joined("Cargo.toml"), "release")
+        .and_then(|doc| path(doc.as_item(), &["package", "metadata", "release"]));
+    // The root crate's own release.toml is the repository's: it comes before the workspace
+    // table, as cargo-release applies it as the crate's file.
+    let own_file = if at_root {
+        None
     } else {
-        if let Some(doc) = read(repo_dir, &joined("release.toml"), "") {
-            tables.push(doc.as_table().clone());
-        }
-        tables.extend(workspace.metadata.iter().cloned());
-        tables.extend(workspace.file.iter().cloned());
-    }
+        read(repo_dir, &joined("release.toml"), "").map(|doc| doc.as_table().clone())
+    };
+    let ordered = if at_root {
+        [
+            own.as_ref(),
+            workspace.file.as_ref(),
+            workspace.metadata.as_ref(),
+            None,
+        ]
+    } else {
+        [
+            own.as_ref(),
+            own_file.as_ref(),
+            workspace.metadata.as_ref(),
+            workspace.file.as_ref(),
+        ]
+    };
+    // In precedence order.
+    let tables: Vec<&toml_edit::Table> = ordered.into_iter().flatten().collect();
     if tables.is_empty() {
         return None;
     }
@@ -171,6 +178,12 @@ pub(crate) fn apply(
 ) -> Vec<Vec<String>> {
     let mut groups: BTreeMap<(String, String), Vec<String>> = BTreeMap::new();
     for repo in repos {
+        if !packages
+            .iter()
+            .any(|p| p.repo == repo.entry.name && p.ecosystem == Ecosystem::Cargo)
+        {
+            continue;
+        }
         let workspace = Workspace::read(&repo.dir);
         for p in packages
             .iter_mut()

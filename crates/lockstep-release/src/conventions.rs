@@ -39,24 +39,22 @@ pub(crate) fn apply(repos: &[DiscoveredRepo], packages: &mut [Package]) -> Resul
                 }
             }
         }
-        // The repository's tags, listed once: detection, the shared-tag split and
-        // tag-versioned packages all read them.
-        let mut listed: Option<Vec<String>> = None;
-        let tags_of = |listed: &mut Option<Vec<String>>| -> Result<Vec<String>, Error> {
-            if listed.is_none() {
-                *listed = Some(
-                    lockstep_snapshot::list_tag_names(&repo.dir).map_err(|source| Error::Git {
-                        repo: repo.entry.name.clone(),
-                        source,
-                    })?,
-                );
-            }
-            Ok(listed.clone().unwrap_or_default())
+        // The repository's tags, listed once when anything reads them: detection and the
+        // shared-tag split (without `tag` in cascade.toml), tag-versioned packages.
+        let tag_versioned = packages
+            .iter()
+            .any(|p| p.repo == repo.entry.name && p.tag_versioned);
+        let tags: Vec<String> = if configured.is_none() || tag_versioned {
+            lockstep_snapshot::list_tag_names(&repo.dir).map_err(|source| Error::Git {
+                repo: repo.entry.name.clone(),
+                source,
+            })?
+        } else {
+            Vec::new()
         };
         let detected = if configured.is_some() {
             crate::tags::Detected::Default
         } else {
-            let tags: Vec<String> = tags_of(&mut listed)?;
             crate::tags::detect(&tags, &names, top.as_deref()).map_err(|candidates| {
                 Error::AmbiguousTags {
                     repo: repo.entry.name.clone(),
@@ -67,7 +65,6 @@ pub(crate) fn apply(repos: &[DiscoveredRepo], packages: &mut [Package]) -> Resul
         let mut formats =
             crate::tags::formats(configured.as_ref(), &detected, &names, top.as_deref());
         if configured.is_none() && names.len() > 1 {
-            let tags: Vec<String> = tags_of(&mut listed)?;
             // A tag-versioned package's version is read from these tags below: it is at the
             // shared version by construction, never apart.
             let versions: BTreeMap<&str, &semver::Version> = packages
@@ -89,11 +86,7 @@ pub(crate) fn apply(repos: &[DiscoveredRepo], packages: &mut [Package]) -> Resul
         }
         // Tag-versioned packages: the current version is the latest release tag naming them
         // in the repository's convention (0.0.0 before the first release).
-        if packages
-            .iter()
-            .any(|p| p.repo == repo.entry.name && p.tag_versioned)
-        {
-            let tags: Vec<String> = tags_of(&mut listed)?;
+        if tag_versioned {
             let single = names.len() == 1;
             for p in packages
                 .iter_mut()
@@ -134,15 +127,12 @@ fn split_shared(
     tags: &[String],
     versions: &BTreeMap<&str, &semver::Version>,
 ) {
-    let shared: Vec<lockstep_vocab::TagFormat> = {
-        let mut list: Vec<_> = formats
-            .values()
-            .filter(|f| !f.per_package())
-            .cloned()
-            .collect();
-        list.dedup();
-        list
-    };
+    let mut shared: Vec<lockstep_vocab::TagFormat> = Vec::new();
+    for f in formats.values().filter(|f| !f.per_package()) {
+        if !shared.contains(f) {
+            shared.push(f.clone());
+        }
+    }
     for format in shared {
         let members: Vec<&String> = formats
             .iter()

@@ -158,7 +158,8 @@ pub fn plan(discovered: &Discovered, options: &PlanOptions) -> Result<Plan, Plan
         options.from.clone()
     };
     // Packages that share one version and one tag are released together, at one version.
-    let mut joined = Vec::new();
+    // Notes the plan gains here: who joined, then `workspace:` dependents, then missing tags.
+    let mut notes = Vec::new();
     let mut why_started: Vec<(String, String)> = Vec::new();
     for group in &groups {
         let (named, others): (Vec<&String>, Vec<&String>) =
@@ -172,7 +173,7 @@ pub fn plan(discovered: &Discovered, options: &PlanOptions) -> Result<Plan, Plan
             .collect::<Vec<_>>()
             .join(", ");
         for m in others {
-            joined.push(format!(
+            notes.push(format!(
                 "{m} is released with {with}: repository {} keeps them at one version",
                 discovered.package(m).map_or("", |p| p.repo.as_str()),
             ));
@@ -254,26 +255,23 @@ pub fn plan(discovered: &Discovered, options: &PlanOptions) -> Result<Plan, Plan
         ) else {
             continue;
         };
-        joined.push(format!(
+        notes.push(format!(
             "{} depends on {} by `workspace:`, which is written as a range of {}'s version when it is published: its last publication's range may not admit {} {}; --release-dependents always releases it too",
             e.dependent, e.dependency, e.dependency, e.dependency, up.to
         ));
     }
-    if !joined.is_empty() {
-        plan.notes.extend(joined);
-        plan.digest = plan.compute_digest();
-    }
-    if !missing.is_empty() {
-        let start: Vec<&str> = options.from.iter().map(String::as_str).collect();
-        plan.notes.extend(
-            missing.into_iter().filter(|m| {
-                start.is_empty() || start.iter().any(|s| m.starts_with(&format!("{s} ")))
-            }),
-        );
+    let from: Vec<&str> = options.from.iter().map(String::as_str).collect();
+    notes.extend(
+        missing
+            .into_iter()
+            .filter(|m| from.is_empty() || from.iter().any(|s| m.starts_with(&format!("{s} ")))),
+    );
+    if !notes.is_empty() {
+        plan.notes.extend(notes);
         plan.digest = plan.compute_digest();
     }
     check_publication(discovered, &plan)?;
-    check_shared_tags(discovered, &plan, &options.from)?;
+    check_shared_tags(discovered, &plan, &groups, &options.from)?;
     tracing::info!(
         packages = plan.steps().count(),
         waves = plan.waves.len(),
@@ -364,10 +362,12 @@ fn shared_groups(discovered: &Discovered) -> Vec<Vec<String>> {
 
 /// Refuses a plan that releases, at different versions, packages of one repository whose tag
 /// format names no package: one tag (`v1.4.1`) can name one version only, and tagging the
-/// same commit `v0.5.0` and `v1.2.1` would say two things about one release.
+/// same commit `v0.5.0` and `v1.2.1` would say two things about one release. Refuses, too, a
+/// plan that releases part of one of `groups` ([`shared_groups`]).
 fn check_shared_tags(
     discovered: &Discovered,
     plan: &Plan,
+    groups: &[Vec<String>],
     from: &[String],
 ) -> Result<(), PlanError> {
     // Per repository and shared format: each release under it (package, version).
@@ -398,13 +398,13 @@ fn check_shared_tags(
     }
     // A group kept at one version is released whole or not at all: a member reached as a
     // dependent does not bring the others (only `--from` does).
-    for group in shared_groups(discovered) {
+    for group in groups {
         let (released, left): (Vec<&String>, Vec<&String>) = group
             .iter()
             .partition(|m| plan.step(m).is_some_and(|s| s.release));
         if !released.is_empty() && !left.is_empty() {
             let mut from: Vec<String> = from.to_vec();
-            for m in &group {
+            for m in group {
                 if !from.contains(m) {
                     from.push(m.clone());
                 }

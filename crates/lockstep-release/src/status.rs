@@ -58,8 +58,10 @@ pub struct PackageStatus {
     pub ecosystem: String,
     /// The version its manifest states.
     pub version: String,
-    /// Its highest release tag (`NAME-vX.Y.Z`, or `vX.Y.Z` in a repository holding one
-    /// package) by SemVer precedence; `null` when it has none.
+    /// Its highest release tag in its format (`NAME-vX.Y.Z`, `vX.Y.Z`, …) by SemVer
+    /// precedence; under a tag shared by several packages, the tag naming its own version
+    /// when there is one (a newer shared tag may be another package's release); `null` when
+    /// it has none.
     pub latest_tag: Option<String>,
     /// Whether the latest tag names the manifest's version.
     pub tag_matches: bool,

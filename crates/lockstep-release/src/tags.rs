@@ -68,6 +68,7 @@ pub fn detect(
         sorted.sort_unstable();
         sorted.windows(2).all(|w| w[0] != w[1])
     };
+    let scoped = packages.iter().any(|p| p.starts_with('@'));
     let known: std::collections::HashSet<&str> = packages.iter().map(String::as_str).collect();
     let mut counts: Vec<(usize, TagFormat)> = Vec::new();
     for template in CONVENTIONS {
@@ -76,7 +77,7 @@ pub fn detect(
         };
         // Without a scoped name the `{unscoped}` conventions read exactly what their twins
         // read: not tried (a large repository has thousands of tags).
-        if format.unscoped() && (!unscoped_unique || !packages.iter().any(|p| p.starts_with('@'))) {
+        if format.unscoped() && !(unscoped_unique && scoped) {
             continue;
         }
         let n = tags
@@ -193,6 +194,16 @@ mod tests {
         list.iter().map(|x| (*x).to_owned()).collect()
     }
 
+    /// Each package's format, detected from `tags`.
+    fn formats_of(
+        tags: &[String],
+        pkgs: &[String],
+        top: Option<&str>,
+    ) -> BTreeMap<String, TagFormat> {
+        let d = detect(tags, pkgs, top).unwrap();
+        formats(None, &d, pkgs, top)
+    }
+
     fn one(t: &str) -> Detected {
         Detected::One(TagFormat::parse_template(t).unwrap())
     }
@@ -229,8 +240,7 @@ mod tests {
             "tokio-util-0.7.12",
             "tokio-macros-2.4.0",
         ]);
-        let d = detect(&tags, &pkgs, Some("tokio")).unwrap();
-        let f = formats(None, &d, &pkgs, Some("tokio"));
+        let f = formats_of(&tags, &pkgs, Some("tokio"));
         assert_eq!(f["tokio"].template(), "{version}");
         assert_eq!(f["tokio-util"].template(), "{name}-{version}");
     }
@@ -250,8 +260,7 @@ mod tests {
             "libnpmexec-v8.1.4",
             "libnpmexec-v9.0.0",
         ]);
-        let d = detect(&tags, &pkgs, Some("npm")).unwrap();
-        let f = formats(None, &d, &pkgs, Some("npm"));
+        let f = formats_of(&tags, &pkgs, Some("npm"));
         assert_eq!(f["npm"].template(), "v{version}");
         assert_eq!(f["@npmcli/arborist"].template(), "{unscoped}-v{version}");
         assert_eq!(
@@ -263,12 +272,10 @@ mod tests {
         // As many tags each way: the newest release decides.
         let pkgs = s(&["top", "@acme/arbor"]);
         let tags = s(&["v3.2.0", "@acme/arbor-v7.0.0", "arbor-v8.0.0"]);
-        let d = detect(&tags, &pkgs, Some("top")).unwrap();
-        let f = formats(None, &d, &pkgs, Some("top"));
+        let f = formats_of(&tags, &pkgs, Some("top"));
         assert_eq!(f["@acme/arbor"].template(), "{unscoped}-v{version}");
         let tags = s(&["v3.2.0", "@acme/arbor-v8.0.0", "arbor-v7.0.0"]);
-        let d = detect(&tags, &pkgs, Some("top")).unwrap();
-        let f = formats(None, &d, &pkgs, Some("top"));
+        let f = formats_of(&tags, &pkgs, Some("top"));
         assert_eq!(f["@acme/arbor"].template(), "{name}-v{version}");
 
         // Without scoped names the two read the same tags: `{name}` is kept, no ambiguity.

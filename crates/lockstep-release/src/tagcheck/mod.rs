@@ -563,18 +563,22 @@ impl Reader<'_> {
         Ok(None)
     }
 
+    /// `file` at the commit, when the commit has it.
+    fn read(&self, file: &str) -> Result<Option<Vec<u8>>, Error> {
+        self.tree.read(file).map_err(|source| Error::Git {
+            repo: self.repo_dir.to_owned(),
+            what: format!("{file} at {}", self.tag),
+            source,
+        })
+    }
+
     /// The package `file` declares at the commit, when the commit has that file.
     fn package(
         &self,
         ecosystem: Ecosystem,
         file: &str,
     ) -> Result<Option<lockstep_pins::Package>, Error> {
-        let Some(bytes) = self.tree.read(file).map_err(|source| Error::Git {
-            repo: self.repo_dir.to_owned(),
-            what: format!("{file} at {}", self.tag),
-            source,
-        })?
-        else {
+        let Some(bytes) = self.read(file)? else {
             return Ok(None);
         };
         let text = String::from_utf8_lossy(&bytes);
@@ -588,26 +592,15 @@ impl Reader<'_> {
             })
     }
 
-    /// Member directories of a workspace at the commit: patterns expanded against the
-    /// commit's tree, excludes removed, sorted.
     /// The pnpm workspace at the commit, when it has `pnpm-workspace.yaml`.
     fn pnpm_workspace(&self) -> Result<Option<lockstep_pins::Workspace>, Error> {
-        let Some(bytes) = self
-            .tree
-            .read("pnpm-workspace.yaml")
-            .map_err(|source| Error::Git {
-                repo: self.repo_dir.to_owned(),
-                what: format!("pnpm-workspace.yaml at {}", self.tag),
-                source,
-            })?
-        else {
-            return Ok(None);
-        };
-        Ok(Some(crate::pnpm::workspace(&String::from_utf8_lossy(
-            &bytes,
-        ))))
+        Ok(self
+            .read("pnpm-workspace.yaml")?
+            .map(|bytes| crate::pnpm::workspace(&String::from_utf8_lossy(&bytes))))
     }
 
+    /// Member directories of a workspace at the commit: patterns expanded against the
+    /// commit's tree, excludes removed, sorted.
     fn members(&self, ws: &lockstep_pins::Workspace) -> Result<Vec<String>, Error> {
         let excluded: Vec<String> = ws.exclude.iter().map(|e| clean(e)).collect();
         let mut out = Vec::new();
